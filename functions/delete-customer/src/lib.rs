@@ -1,0 +1,31 @@
+//! `DELETE /api/v1/customers/{email}`: deletes the customer; succeeds also when there was none.
+//! The customer's email logs are kept: deleting a customer does not erase its history.
+
+use lambda_http::{Body, Request, Response};
+use serde_json::{Map, Value};
+use shared::{ApiError, ApiKeys, CustomerStore, http};
+
+pub struct App {
+    pub keys: ApiKeys,
+    pub customers: CustomerStore,
+}
+
+impl App {
+    pub async fn from_env() -> Result<Self, lambda_http::Error> {
+        Ok(Self {
+            keys: ApiKeys::from_env()?,
+            customers: CustomerStore::from_env(shared::config::dynamodb_client().await)?,
+        })
+    }
+
+    pub async fn handle(&self, request: Request) -> Response<Body> {
+        http::respond(self.delete_customer(&request).await)
+    }
+
+    async fn delete_customer(&self, request: &Request) -> Result<Value, ApiError> {
+        self.keys.authorize(request.headers())?;
+        let email = http::path_email(request)?;
+        self.customers.delete(&email).await?;
+        Ok(http::success(Map::new()))
+    }
+}

@@ -1,0 +1,6 @@
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::http::init_logging();
+    let app = get_customer::App::from_env().await?;
+    shared::http::serve(|request| app.handle(request)).await
+}

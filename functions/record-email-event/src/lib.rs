@@ -1,0 +1,46 @@
+//! The SQS consumer that writes email logs: one JSON email event per message (see
+//! `shared::event`). Each message is one conditional write; a message that is not a valid event,
+//! or whose write failed, is reported as a batch item failure so that the queue retries it and, in
+//! the end, moves it to the dead-letter queue. It never fails the other messages of its batch.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use shared::logs::{Recorded, retention_seconds_from_env};
+use shared::{ApiError, EmailEvent, LogStore};
+
+pub struct App {
+    pub logs: LogStore,
+    /// How long after its send time a log expires (DynamoDB TTL).
+    pub retention_seconds: u64,
+}
+
+impl App {
+    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
+        Ok(Self {
+            logs: LogStore::from_env(shared::config::dynamodb_client().await)?,
+            retention_seconds: retention_seconds_from_env()?,
+        })
+    }
+
+    /// Records every message of the batch and names the ones that must be retried. A failure
+    /// without a message id cannot be reported item by item, so it fails the whole batch: the
+    /// queue then retries every message, and the writes already made are idempotent.
+    pub async fn handle(&self, event: SqsEvent) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+        let mut response = SqsBatchResponse::default();
+        for message in &event.records {
+            if let Err(reason) = self.record(message).await {
+                let Some(id) = message.message_id.clone() else {
+                    return Err(format!("a message without an id failed: {reason}").into());
+                };
+                tracing::warn!(message_id = %id, %reason, "email event not recorded");
+                response.add_failure(id);
+            }
+        }
+        Ok(response)
+    }
+
+    async fn record(&self, message: &SqsMessage) -> Result<Recorded, ApiError> {
+        let body = message.body.as_deref().unwrap_or_default();
+        let event = EmailEvent::parse(body)?;
+        self.logs.record(&event, self.retention_seconds).await
+    }
+}

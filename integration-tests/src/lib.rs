@@ -1,0 +1,377 @@
+//! What the behaviour tests share: a real DynamoDB-compatible server (dynoxide) started in-process
+//! on 127.0.0.1 for each test, with the tables created from the shared schema, and API Gateway
+//! HTTP API (v2) requests built the way the gateway and `cargo lambda watch` deliver them.
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::types::AttributeValue;
+use shared::routes::{EMAIL_PARAM, ROUTES};
+use shared::schema::{CUSTOMERS, LOGS};
+use shared::{ApiKeys, CustomerStore, LogStore};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// The key every test request carries unless it tests the key.
+pub const TEST_KEY: &str = "test-key-0001";
+
+pub fn test_keys() -> ApiKeys {
+    ApiKeys::from_digests(&shared::auth::key_digest_hex(TEST_KEY)).expect("a valid digest")
+}
+
+/// The workspace root, for the files tests read (events, template, Cargo.toml).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("integration-tests sits in the workspace")
+        .to_path_buf()
+}
+
+/// A client with the functions' own timeouts and retries, pointed at `endpoint`.
+pub async fn client_for(endpoint: &str) -> Client {
+    let sdk_config = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .load()
+        .await;
+    shared::config::client_from(&sdk_config)
+}
+
+/// A dynoxide server on a random loopback port with both tables, stopped when dropped.
+pub struct TestStore {
+    pub endpoint: String,
+    pub client: Client,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+pub const CUSTOMERS_TABLE: &str = "customers-test";
+pub const LOGS_TABLE: &str = "logs-test";
+
+impl TestStore {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let endpoint = format!("http://{}", listener.local_addr().expect("local addr"));
+        let db = dynoxide::Database::memory().expect("in-memory database");
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = dynoxide::server::serve_with_shutdown(listener, db, async move {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        let client = client_for(&endpoint).await;
+        CUSTOMERS
+            .create_if_missing(&client, CUSTOMERS_TABLE)
+            .await
+            .expect("create customers table");
+        LOGS.create_if_missing(&client, LOGS_TABLE)
+            .await
+            .expect("create logs table");
+        Self {
+            endpoint,
+            client,
+            shutdown: Some(shutdown),
+        }
+    }
+
+    pub fn customers(&self) -> CustomerStore {
+        CustomerStore::new(self.client.clone(), CUSTOMERS_TABLE)
+    }
+
+    pub fn logs(&self) -> LogStore {
+        LogStore::new(self.client.clone(), LOGS_TABLE)
+    }
+
+    /// Every item of a table, read with a scan: tests use it to prove what was (not) written.
+    pub async fn items(&self, table: &str) -> Vec<HashMap<String, AttributeValue>> {
+        let output = self
+            .client
+            .scan()
+            .table_name(table)
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("scan");
+        output.items.unwrap_or_default()
+    }
+}
+
+impl Drop for TestStore {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// An API Gateway HTTP API (v2) request, as the gateway or `cargo lambda watch` sends it.
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    method: String,
+    path: String,
+    query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+}
+
+impl ApiRequest {
+    pub fn new(method: &str, path: &str) -> Self {
+        Self {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            query: Vec::new(),
+            headers: vec![("x-swu-api-key".into(), TEST_KEY.into())],
+            body: None,
+        }
+    }
+
+    pub fn get(path: &str) -> Self {
+        Self::new("GET", path)
+    }
+
+    pub fn post(path: &str, body: impl Into<String>) -> Self {
+        Self::new("POST", path)
+            .header("content-type", "application/json")
+            .body(body)
+    }
+
+    pub fn delete(path: &str) -> Self {
+        Self::new("DELETE", path)
+    }
+
+    pub fn query(mut self, name: &str, value: &str) -> Self {
+        self.query.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Sets a header, replacing one of the same name.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        let name = name.to_ascii_lowercase();
+        self.headers.retain(|(existing, _)| *existing != name);
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+
+    pub fn without_header(mut self, name: &str) -> Self {
+        let name = name.to_ascii_lowercase();
+        self.headers.retain(|(existing, _)| *existing != name);
+        self
+    }
+
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// The event as the gateway's JSON: the route matched from [`ROUTES`], path parameters cut
+    /// from the raw path (not decoded, as watch delivers them), query parameters decoded.
+    pub fn to_event(&self) -> serde_json::Value {
+        let route = ROUTES
+            .iter()
+            .find(|route| route.method == self.method && route_matches(route.path, &self.path))
+            .unwrap_or_else(|| panic!("no route for {} {}", self.method, self.path));
+        let mut path_parameters = serde_json::Map::new();
+        for (pattern, segment) in route.path.split('/').zip(self.path.split('/')) {
+            if pattern == format!("{{{EMAIL_PARAM}}}") {
+                path_parameters.insert(EMAIL_PARAM.into(), segment.into());
+            }
+        }
+        let mut query = serde_json::Map::new();
+        for (name, value) in &self.query {
+            let joined = match query.get(name).and_then(|v| v.as_str()) {
+                Some(previous) => format!("{previous},{value}"),
+                None => value.clone(),
+            };
+            query.insert(name.clone(), joined.into());
+        }
+        let raw_query: Vec<String> = self
+            .query
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        let headers: serde_json::Map<String, serde_json::Value> = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone().into()))
+            .collect();
+        let route_key = format!("{} {}", route.method, route.path);
+        let mut event = serde_json::json!({
+            "version": "2.0",
+            "routeKey": route_key,
+            "rawPath": self.path,
+            "rawQueryString": raw_query.join("&"),
+            "headers": headers,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "local",
+                "domainName": "127.0.0.1",
+                "domainPrefix": "127",
+                "http": {
+                    "method": self.method,
+                    "path": self.path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": "127.0.0.1",
+                    "userAgent": "integration-tests"
+                },
+                "requestId": "integration-test",
+                "routeKey": route_key,
+                "stage": "$default",
+                "time": "26/Nov/2026:15:00:00 +0000",
+                "timeEpoch": 1_795_705_200_000u64
+            },
+            "isBase64Encoded": false
+        });
+        if !path_parameters.is_empty() {
+            event["pathParameters"] = path_parameters.into();
+        }
+        if !query.is_empty() {
+            event["queryStringParameters"] = query.into();
+        }
+        if let Some(body) = &self.body {
+            event["body"] = body.clone().into();
+        }
+        event
+    }
+
+    pub fn into_request(self) -> lambda_http::Request {
+        request_from_event(&self.to_event())
+    }
+
+    /// The function this request's route reaches.
+    pub fn function(&self) -> &'static str {
+        ROUTES
+            .iter()
+            .find(|route| route.method == self.method && route_matches(route.path, &self.path))
+            .map(|route| route.function)
+            .unwrap_or_else(|| panic!("no route for {} {}", self.method, self.path))
+    }
+}
+
+/// Parses a gateway event the way `lambda_http` does in a deployed function.
+pub fn request_from_event(event: &serde_json::Value) -> lambda_http::Request {
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
+}
+
+fn route_matches(pattern: &str, path: &str) -> bool {
+    let pattern: Vec<&str> = pattern.split('/').collect();
+    let path: Vec<&str> = path.split('/').collect();
+    pattern.len() == path.len()
+        && pattern
+            .iter()
+            .zip(&path)
+            .all(|(p, s)| (p.starts_with('{') && !s.is_empty()) || p == s)
+}
+
+/// A response read back: status, content type and body text.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn from_response(response: lambda_http::Response<lambda_http::Body>) -> Self {
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = match response.into_body() {
+            lambda_http::Body::Text(text) => text,
+            lambda_http::Body::Binary(bytes) => String::from_utf8(bytes).expect("utf-8 body"),
+            _ => String::new(),
+        };
+        Self {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
+    }
+
+    /// Asserts a contract error: the status, a plain-text content type, a short non-JSON reason.
+    pub fn assert_error(&self, status: u16) {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(self.content_type, "text/plain; charset=utf-8");
+        assert!(!self.body.trim().is_empty(), "an error needs a reason");
+        assert!(self.body.len() < 200, "reason too long: {}", self.body);
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&self.body).is_err(),
+            "error bodies must not be JSON: {}",
+            self.body
+        );
+    }
+}
+
+/// The four HTTP functions wired to one store, as the gateway routes to them.
+pub struct Api {
+    pub get_customer: get_customer::App,
+    pub upsert_customer: upsert_customer::App,
+    pub delete_customer: delete_customer::App,
+    pub get_customer_logs: get_customer_logs::App,
+}
+
+impl Api {
+    /// The functions against `store`, accepting [`TEST_KEY`], stamping new customers with `now`.
+    pub fn new(store: &TestStore, now: fn() -> u64) -> Self {
+        Self::with_stores(store.customers(), store.logs(), now)
+    }
+
+    pub fn with_stores(customers: CustomerStore, logs: LogStore, now: fn() -> u64) -> Self {
+        Self {
+            get_customer: get_customer::App {
+                keys: test_keys(),
+                customers: customers.clone(),
+            },
+            upsert_customer: upsert_customer::App {
+                keys: test_keys(),
+                customers: customers.clone(),
+                now,
+            },
+            delete_customer: delete_customer::App {
+                keys: test_keys(),
+                customers,
+            },
+            get_customer_logs: get_customer_logs::App {
+                keys: test_keys(),
+                logs,
+            },
+        }
+    }
+
+    /// Sends the request to the function its route reaches.
+    pub async fn send(&self, request: ApiRequest) -> Reply {
+        let function = request.function();
+        self.send_event(function, &request.to_event()).await
+    }
+
+    /// Sends a raw gateway event to the named function.
+    pub async fn send_event(&self, function: &str, event: &serde_json::Value) -> Reply {
+        let request = request_from_event(event);
+        let response = match function {
+            "get-customer" => self.get_customer.handle(request).await,
+            "upsert-customer" => self.upsert_customer.handle(request).await,
+            "delete-customer" => self.delete_customer.handle(request).await,
+            "get-customer-logs" => self.get_customer_logs.handle(request).await,
+            other => panic!("no HTTP function {other}"),
+        };
+        Reply::from_response(response)
+    }
+}
+
+/// A valid address for a test's own lookups.
+pub fn addr(email: &str) -> shared::Email {
+    shared::Email::parse(email).expect("a valid test address")
+}

@@ -1,0 +1,154 @@
+//! Authentication on every route: HTTP Basic with the key as user name, or X-SWU-API-KEY.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use integration_tests::{Api, ApiRequest, CUSTOMERS_TABLE, TEST_KEY, TestStore};
+
+fn now() -> u64 {
+    1_700_000_000
+}
+
+/// One request per route, each of which succeeds with the right key.
+fn every_route() -> Vec<ApiRequest> {
+    vec![
+        ApiRequest::get("/api/v1/customers/a@example.com"),
+        ApiRequest::post("/api/v1/customers", r#"{"email":"new@example.com"}"#),
+        ApiRequest::delete("/api/v1/customers/a@example.com"),
+        ApiRequest::get("/api/v1/customers/a@example.com/logs"),
+    ]
+}
+
+fn basic(user_and_password: &str) -> String {
+    format!("Basic {}", STANDARD.encode(user_and_password))
+}
+
+#[tokio::test]
+async fn every_route_accepts_both_key_forms() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, now);
+    api.send(ApiRequest::post(
+        "/api/v1/customers",
+        r#"{"email":"a@example.com"}"#,
+    ))
+    .await;
+    for request in every_route() {
+        let header_form = api.send(request.clone()).await;
+        assert_eq!(header_form.status, 200, "{request:?}: {}", header_form.body);
+        // Re-create what DELETE removed, so the GET after it still finds the customer.
+        api.send(ApiRequest::post(
+            "/api/v1/customers",
+            r#"{"email":"a@example.com"}"#,
+        ))
+        .await;
+        let basic_form = request
+            .clone()
+            .without_header("x-swu-api-key")
+            .header("authorization", &basic(&format!("{TEST_KEY}:")));
+        let reply = api.send(basic_form).await;
+        assert_eq!(reply.status, 200, "{request:?}: {}", reply.body);
+        api.send(ApiRequest::post(
+            "/api/v1/customers",
+            r#"{"email":"a@example.com"}"#,
+        ))
+        .await;
+    }
+}
+
+/// Turns a good request into one that must be refused.
+type Refusal = Box<dyn Fn(ApiRequest) -> ApiRequest>;
+
+#[tokio::test]
+async fn every_route_refuses_missing_malformed_and_unknown_keys() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, now);
+    let refusals: Vec<(&str, Refusal)> = vec![
+        (
+            "no key",
+            Box::new(|r: ApiRequest| r.without_header("x-swu-api-key")),
+        ),
+        (
+            "empty key",
+            Box::new(|r: ApiRequest| r.header("x-swu-api-key", "")),
+        ),
+        (
+            "wrong key",
+            Box::new(|r: ApiRequest| r.header("x-swu-api-key", "test-key-0002")),
+        ),
+        (
+            "key with suffix",
+            Box::new(|r: ApiRequest| r.header("x-swu-api-key", &format!("{TEST_KEY}x"))),
+        ),
+        (
+            "wrong basic key",
+            Box::new(|r: ApiRequest| {
+                r.without_header("x-swu-api-key")
+                    .header("authorization", &basic("nope:"))
+            }),
+        ),
+        (
+            "key as basic password",
+            Box::new(|r: ApiRequest| {
+                r.without_header("x-swu-api-key")
+                    .header("authorization", &basic(&format!(":{TEST_KEY}")))
+            }),
+        ),
+        (
+            "malformed basic",
+            Box::new(|r: ApiRequest| {
+                r.without_header("x-swu-api-key")
+                    .header("authorization", "Basic %%%")
+            }),
+        ),
+        (
+            "bearer scheme",
+            Box::new(|r: ApiRequest| {
+                r.without_header("x-swu-api-key")
+                    .header("authorization", &format!("Bearer {TEST_KEY}"))
+            }),
+        ),
+    ];
+    for request in every_route() {
+        for (name, refuse) in &refusals {
+            let reply = api.send(refuse(request.clone())).await;
+            assert_eq!(reply.status, 403, "{name}: {request:?}");
+            reply.assert_error(403);
+        }
+    }
+    assert!(
+        store.items(CUSTOMERS_TABLE).await.is_empty(),
+        "a refused request wrote nothing"
+    );
+}
+
+#[tokio::test]
+async fn authentication_comes_before_validation() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, now);
+    for request in [
+        ApiRequest::post("/api/v1/customers", "{not json"),
+        ApiRequest::post("/api/v1/customers", "x".repeat(100 * 1024)),
+        ApiRequest::get("/api/v1/customers/not-an-address"),
+        ApiRequest::get("/api/v1/customers/a@example.com/logs").query("count", "0"),
+    ] {
+        let reply = api.send(request.header("x-swu-api-key", "wrong")).await;
+        reply.assert_error(403);
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_key_set_accepts_old_and_new() {
+    let store = TestStore::start().await;
+    let mut api = Api::new(&store, now);
+    let digests = format!(
+        "{}, {}",
+        shared::auth::key_digest_hex("old-key"),
+        shared::auth::key_digest_hex("new-key")
+    );
+    api.get_customer.keys = shared::ApiKeys::from_digests(&digests).unwrap();
+    for (key, status) in [("old-key", 404), ("new-key", 404), (TEST_KEY, 403)] {
+        let reply = api
+            .send(ApiRequest::get("/api/v1/customers/a@example.com").header("x-swu-api-key", key))
+            .await;
+        assert_eq!(reply.status, status, "{key}");
+    }
+}

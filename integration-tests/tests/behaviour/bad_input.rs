@@ -1,0 +1,217 @@
+//! Bad input: each request gets the contract's 4xx with a short plain-text reason, and nothing is
+//! written.
+
+use integration_tests::{Api, ApiRequest, CUSTOMERS_TABLE, LOGS_TABLE, TestStore};
+
+fn now() -> u64 {
+    1_700_000_000
+}
+
+fn post(body: impl Into<String>) -> ApiRequest {
+    ApiRequest::post("/api/v1/customers", body)
+}
+
+fn logs(query: &[(&str, &str)]) -> ApiRequest {
+    query.iter().fold(
+        ApiRequest::get("/api/v1/customers/a@example.com/logs"),
+        |request, (name, value)| request.query(name, value),
+    )
+}
+
+fn bad_inputs() -> Vec<(&'static str, ApiRequest, u16)> {
+    let long_local = "a".repeat(250);
+    let long_email = format!("{long_local}@example.com");
+    let big_but_valid = format!(
+        r#"{{"email":"a@example.com","data":{{"blob":"{}"}}}}"#,
+        "x".repeat(64 * 1024)
+    );
+    vec![
+        ("malformed JSON", post(r#"{"email": "a@example.com""#), 400),
+        ("empty body", post(""), 400),
+        ("whitespace body", post("  \n"), 400),
+        ("JSON array", post(r#"[{"email":"a@example.com"}]"#), 400),
+        ("JSON string", post(r#""a@example.com""#), 400),
+        ("JSON null", post("null"), 400),
+        ("JSON number", post("42"), 400),
+        ("form encoding", post("email=a%40example.com"), 400),
+        ("missing email", post(r#"{"locale":"en-US"}"#), 400),
+        ("null email", post(r#"{"email":null}"#), 400),
+        ("numeric email", post(r#"{"email":12345}"#), 400),
+        (
+            "object email",
+            post(r#"{"email":{"address":"a@example.com"}}"#),
+            400,
+        ),
+        ("array email", post(r#"{"email":["a@example.com"]}"#), 400),
+        ("empty email", post(r#"{"email":""}"#), 400),
+        (
+            "not an address",
+            post(r#"{"email":"invalid_email_address"}"#),
+            400,
+        ),
+        ("no domain dot", post(r#"{"email":"a@localhost"}"#), 400),
+        (
+            "display-name form",
+            post(r#"{"email":"Matt <a@example.com>"}"#),
+            400,
+        ),
+        (
+            "space in address",
+            post(r#"{"email":"a b@example.com"}"#),
+            400,
+        ),
+        (
+            "over-long email",
+            post(format!(r#"{{"email":"{long_email}"}}"#)),
+            400,
+        ),
+        (
+            "lone surrogate",
+            post(r#"{"email":"\ud800@example.com"}"#),
+            400,
+        ),
+        (
+            "malformed locale",
+            post(r#"{"email":"a@example.com","locale":"en_US"}"#),
+            400,
+        ),
+        (
+            "locale word",
+            post(r#"{"email":"a@example.com","locale":"1234"}"#),
+            400,
+        ),
+        (
+            "numeric locale",
+            post(r#"{"email":"a@example.com","locale":7}"#),
+            400,
+        ),
+        (
+            "array locale",
+            post(r#"{"email":"a@example.com","locale":["en-US"]}"#),
+            400,
+        ),
+        (
+            "over-long locale",
+            post(format!(
+                r#"{{"email":"a@example.com","locale":"en-{}"}}"#,
+                "a1b2c3d4-".repeat(10)
+            )),
+            400,
+        ),
+        ("body over 64 KiB", post(big_but_valid), 413),
+        ("one-megabyte body", post("{".repeat(1024 * 1024)), 413),
+        (
+            "path not an address",
+            ApiRequest::get("/api/v1/customers/invalid_email_address"),
+            400,
+        ),
+        (
+            "path invalid UTF-8",
+            ApiRequest::get("/api/v1/customers/%FF%FE@example.com"),
+            400,
+        ),
+        (
+            "path over-long",
+            ApiRequest::get(&format!("/api/v1/customers/{long_email}")),
+            400,
+        ),
+        (
+            "delete not an address",
+            ApiRequest::delete("/api/v1/customers/nobody"),
+            400,
+        ),
+        (
+            "logs not an address",
+            ApiRequest::get("/api/v1/customers/nobody/logs"),
+            400,
+        ),
+        ("count zero", logs(&[("count", "0")]), 400),
+        ("count over 100", logs(&[("count", "101")]), 400),
+        ("count negative", logs(&[("count", "-1")]), 400),
+        ("count word", logs(&[("count", "ten")]), 400),
+        ("count fraction", logs(&[("count", "2.5")]), 400),
+        ("count empty", logs(&[("count", "")]), 400),
+        ("count twice", logs(&[("count", "1"), ("count", "2")]), 400),
+        ("created_lt negative", logs(&[("created_lt", "-5")]), 400),
+        ("created_lt word", logs(&[("created_lt", "tomorrow")]), 400),
+        ("created_gt fraction", logs(&[("created_gt", "1.5")]), 400),
+        (
+            "created_gt past u64",
+            logs(&[("created_gt", "99999999999999999999999")]),
+            400,
+        ),
+        ("created_gt exponent", logs(&[("created_gt", "1e9")]), 400),
+        (
+            "missing key",
+            post(r#"{"email":"a@example.com"}"#).without_header("x-swu-api-key"),
+            403,
+        ),
+        (
+            "wrong key",
+            post(r#"{"email":"a@example.com"}"#).header("x-swu-api-key", "guess"),
+            403,
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn each_bad_input_gets_its_status_and_a_plain_text_reason_and_writes_nothing() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, now);
+    let table = bad_inputs();
+    assert!(table.len() >= 25);
+    for (name, request, status) in table {
+        let reply = api.send(request).await;
+        assert_eq!(reply.status, status, "{name}: {}", reply.body);
+        reply.assert_error(status);
+    }
+    assert!(
+        store.items(CUSTOMERS_TABLE).await.is_empty(),
+        "a bad request wrote a customer"
+    );
+    assert!(
+        store.items(LOGS_TABLE).await.is_empty(),
+        "a bad request wrote a log"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_leaves_an_existing_customer_unchanged() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, now);
+    api.send(post(r#"{"email":"a@example.com","locale":"fr"}"#))
+        .await;
+    let before = store.items(CUSTOMERS_TABLE).await;
+    for body in [
+        r#"{"email":"a@example.com","locale":"not a tag"}"#,
+        r#"{"email":"a@example.com","locale":5}"#,
+        r#"{"email":"A@EXAMPLE.COM","locale":"en_US"}"#,
+    ] {
+        api.send(post(body)).await.assert_error(400);
+    }
+    assert_eq!(store.items(CUSTOMERS_TABLE).await, before);
+}
+
+#[tokio::test]
+async fn reasons_name_the_problem() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, now);
+    for (request, words) in [
+        (post(r#"{"locale":"en-US"}"#), "email is required"),
+        (post(r#"{"email":"nope"}"#), "not a valid email address"),
+        (
+            post(r#"{"email":"a@example.com","locale":"en_US"}"#),
+            "BCP 47",
+        ),
+        (post("{"), "not valid JSON"),
+        (logs(&[("count", "0")]), "count must be"),
+        (logs(&[("created_gt", "x")]), "created_gt must be"),
+    ] {
+        let reply = api.send(request).await;
+        assert!(
+            reply.body.contains(words),
+            "{:?} does not say {words:?}",
+            reply.body
+        );
+    }
+}

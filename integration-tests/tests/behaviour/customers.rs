@@ -1,0 +1,355 @@
+//! GET, POST and DELETE /customers.
+
+use integration_tests::{Api, ApiRequest, TestStore, addr};
+use serde_json::json;
+
+const T0: u64 = 1_700_000_000;
+
+fn at_t0() -> u64 {
+    T0
+}
+
+fn later() -> u64 {
+    T0 + 5_000
+}
+
+async fn post(api: &Api, body: serde_json::Value) -> integration_tests::Reply {
+    api.send(ApiRequest::post("/api/v1/customers", body.to_string()))
+        .await
+}
+
+#[tokio::test]
+async fn get_returns_the_seed_shape_after_a_post() {
+    // GIVEN a customer posted with a locale
+    let store = TestStore::start().await;
+    let api = Api::new(&store, at_t0);
+    let created = post(
+        &api,
+        json!({"email": "matt@sendwithus.com", "locale": "de-DE"}),
+    )
+    .await;
+    // THEN the post answers exactly the seed's body
+    assert_eq!(created.status, 200);
+    assert_eq!(created.content_type, "application/json");
+    assert_eq!(created.json(), json!({"success": true, "status": "OK"}));
+    // WHEN it is fetched
+    let reply = api
+        .send(ApiRequest::get("/api/v1/customers/matt@sendwithus.com"))
+        .await;
+    // THEN it is the seed's shape, with `created` stamped by the server
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.content_type, "application/json");
+    assert_eq!(
+        reply.json(),
+        json!({
+            "success": true,
+            "status": "OK",
+            "customer": {
+                "object": "customer",
+                "email": "matt@sendwithus.com",
+                "created": T0,
+                "locale": "de-DE"
+            }
+        })
+    );
+}
+
+#[tokio::test]
+async fn unknown_customer_is_404_plain_text() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, at_t0);
+    let reply = api
+        .send(ApiRequest::get("/api/v1/customers/nobody@example.com"))
+        .await;
+    reply.assert_error(404);
+}
+
+#[tokio::test]
+async fn new_customer_without_locale_gets_en_us() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, at_t0);
+    assert_eq!(
+        post(&api, json!({"email": "a@example.com"})).await.status,
+        200
+    );
+    let customer = store
+        .customers()
+        .get(&addr("a@example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(customer.locale, "en-US");
+    assert_eq!(customer.created, T0);
+}
+
+#[tokio::test]
+async fn update_replaces_the_locale_and_keeps_created() {
+    let store = TestStore::start().await;
+    post(
+        &Api::new(&store, at_t0),
+        json!({"email": "a@example.com", "locale": "fr"}),
+    )
+    .await;
+    // WHEN the same customer is posted again, later, with another locale
+    let reply = post(
+        &Api::new(&store, later),
+        json!({"email": "a@example.com", "locale": "de-DE"}),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let customer = store
+        .customers()
+        .get(&addr("a@example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(customer.locale, "de-DE");
+    assert_eq!(customer.created, T0, "created never changes");
+}
+
+#[tokio::test]
+async fn update_without_locale_keeps_the_locale() {
+    let store = TestStore::start().await;
+    post(
+        &Api::new(&store, at_t0),
+        json!({"email": "a@example.com", "locale": "fr-CA"}),
+    )
+    .await;
+    for body in [
+        json!({"email": "a@example.com"}),
+        json!({"email": "a@example.com", "locale": ""}),
+        json!({"email": "a@example.com", "locale": null}),
+    ] {
+        assert_eq!(post(&Api::new(&store, later), body).await.status, 200);
+        let customer = store
+            .customers()
+            .get(&addr("a@example.com"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(customer.locale, "fr-CA");
+        assert_eq!(customer.created, T0);
+    }
+}
+
+#[tokio::test]
+async fn empty_or_null_locale_on_create_means_the_default() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, at_t0);
+    post(&api, json!({"email": "empty@example.com", "locale": ""})).await;
+    post(&api, json!({"email": "null@example.com", "locale": null})).await;
+    for email in ["empty@example.com", "null@example.com"] {
+        let customer = store.customers().get(&addr(email)).await.unwrap().unwrap();
+        assert_eq!(customer.locale, "en-US", "{email}");
+    }
+}
+
+#[tokio::test]
+async fn locale_is_stored_in_canonical_case() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, at_t0);
+    post(
+        &api,
+        json!({"email": "a@example.com", "locale": "zh-hant-tw"}),
+    )
+    .await;
+    let reply = api
+        .send(ApiRequest::get("/api/v1/customers/a@example.com"))
+        .await;
+    assert_eq!(reply.json()["customer"]["locale"], "zh-Hant-TW");
+}
+
+#[tokio::test]
+async fn addresses_are_case_insensitive_and_returned_lower_case() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, at_t0);
+    post(&api, json!({"email": "  Matt@SendWithUs.COM "})).await;
+    for path in [
+        "/api/v1/customers/matt@sendwithus.com",
+        "/api/v1/customers/MATT@SENDWITHUS.COM",
+        "/api/v1/customers/Matt%40SendWithUs.com",
+    ] {
+        let reply = api.send(ApiRequest::get(path)).await;
+        assert_eq!(reply.status, 200, "{path}");
+        assert_eq!(reply.json()["customer"]["email"], "matt@sendwithus.com");
+    }
+    assert_eq!(
+        store.items(integration_tests::CUSTOMERS_TABLE).await.len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn plus_and_percent_encoded_paths_reach_the_same_customer() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, at_t0);
+    post(&api, json!({"email": "a+tag@example.com"})).await;
+    for path in [
+        "/api/v1/customers/a+tag@example.com",
+        "/api/v1/customers/a+tag%40example.com",
+        "/api/v1/customers/a%2Btag%40example.com",
+        "/api/v1/customers/a%2btag%40example.com",
+    ] {
+        let reply = api.send(ApiRequest::get(path)).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        assert_eq!(
+            reply.json()["customer"]["email"],
+            "a+tag@example.com",
+            "{path}"
+        );
+    }
+    // A plus is never a space: "a tag@example.com" is no address at all.
+    let reply = api
+        .send(ApiRequest::get("/api/v1/customers/a%20tag@example.com"))
+        .await;
+    reply.assert_error(400);
+}
+
+#[tokio::test]
+async fn body_is_json_whatever_the_content_type_says() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, at_t0);
+    for (email, content_type) in [
+        ("node@example.com", "text/plain;charset=UTF-8"),
+        ("none@example.com", ""),
+        ("form@example.com", "application/x-www-form-urlencoded"),
+    ] {
+        let mut request =
+            ApiRequest::post("/api/v1/customers", json!({"email": email}).to_string());
+        request = if content_type.is_empty() {
+            request.without_header("content-type")
+        } else {
+            request.header("content-type", content_type)
+        };
+        assert_eq!(api.send(request).await.status, 200, "{content_type}");
+        assert!(store.customers().get(&addr(email)).await.unwrap().is_some());
+    }
+}
+
+#[tokio::test]
+async fn other_fields_are_ignored_and_created_is_server_owned() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, at_t0);
+    // The shapes the Python (data), PHP (nested data) and C# (created: 0, groups) clients send.
+    for body in [
+        json!({"email": "py@example.com", "data": {"first_name": "Matt"}, "locale": "en-GB"}),
+        json!({"email": "php@example.com", "data": {"a": {"b": [1, 2, {"c": null}]}}}),
+        json!({"email": "cs@example.com", "locale": "", "created": 0, "groups": ["g1"]}),
+    ] {
+        assert_eq!(post(&api, body).await.status, 200);
+    }
+    let customer = store
+        .customers()
+        .get(&addr("cs@example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(customer.created, T0);
+    for item in store.items(integration_tests::CUSTOMERS_TABLE).await {
+        let mut names: Vec<&String> = item.keys().collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["created", "email", "locale"],
+            "nothing else is stored"
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_first_posts_agree_on_one_created() {
+    let store = TestStore::start().await;
+    let early = Api::new(&store, at_t0);
+    let late = Api::new(&store, later);
+    let mut posts = Vec::new();
+    for i in 0..16 {
+        let api = if i % 2 == 0 { &early } else { &late };
+        posts.push(post(
+            api,
+            json!({"email": "race@example.com", "locale": "en-GB"}),
+        ));
+    }
+    let replies = futures::future::join_all(posts).await;
+    assert!(replies.iter().all(|reply| reply.status == 200));
+    let first = store
+        .customers()
+        .get(&addr("race@example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(first.created == T0 || first.created == later());
+    // Whoever won, a later post never moves it.
+    post(&late, json!({"email": "race@example.com"})).await;
+    let again = store
+        .customers()
+        .get(&addr("race@example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.created, first.created);
+    assert_eq!(
+        store.items(integration_tests::CUSTOMERS_TABLE).await.len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn delete_answers_ok_and_removes_the_customer() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, at_t0);
+    post(&api, json!({"email": "gone@example.com"})).await;
+    let reply = api
+        .send(ApiRequest::delete("/api/v1/customers/gone%40example.com"))
+        .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.content_type, "application/json");
+    assert_eq!(reply.json(), json!({"success": true, "status": "OK"}));
+    api.send(ApiRequest::get("/api/v1/customers/gone@example.com"))
+        .await
+        .assert_error(404);
+    assert!(
+        store
+            .items(integration_tests::CUSTOMERS_TABLE)
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn deleting_an_absent_customer_succeeds() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, at_t0);
+    let reply = api
+        .send(ApiRequest::delete(
+            "/api/v1/customers/never-created@example.com",
+        ))
+        .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json(), json!({"success": true, "status": "OK"}));
+}
+
+#[tokio::test]
+async fn delete_only_touches_its_own_customer() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, at_t0);
+    post(&api, json!({"email": "keep@example.com"})).await;
+    post(&api, json!({"email": "drop@example.com"})).await;
+    api.send(ApiRequest::delete("/api/v1/customers/DROP@example.com"))
+        .await;
+    assert!(
+        store
+            .customers()
+            .get(&addr("keep@example.com"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .customers()
+            .get(&addr("drop@example.com"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

@@ -1,0 +1,297 @@
+//! GET /customers/{email}/logs.
+
+use integration_tests::{Api, ApiRequest, TestStore};
+use serde_json::{Value, json};
+use shared::EmailEvent;
+
+const RETENTION: u64 = 30 * 24 * 3600;
+
+fn now() -> u64 {
+    1_700_000_000
+}
+
+async fn record(store: &TestStore, event: Value) {
+    let event = EmailEvent::parse(&event.to_string()).expect("a valid event");
+    store
+        .logs()
+        .record(&event, RETENTION)
+        .await
+        .expect("recorded");
+}
+
+async fn sent(store: &TestStore, email: &str, log_id: &str, created: u64) {
+    record(
+        store,
+        json!({"event": "sent", "log_id": log_id, "email": email, "created": created,
+               "recipient_name": "Matt", "email_id": "tem_1", "email_name": "Welcome",
+               "email_version": "Version A"}),
+    )
+    .await;
+}
+
+async fn logs(api: &Api, email: &str, query: &[(&str, &str)]) -> Vec<Value> {
+    let mut request = ApiRequest::get(&format!("/api/v1/customers/{email}/logs"));
+    for (name, value) in query {
+        request = request.query(name, value);
+    }
+    let reply = api.send(request).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.content_type, "application/json");
+    let body = reply.json();
+    assert_eq!(body["success"], true);
+    assert_eq!(body["status"], "OK");
+    body["logs"].as_array().expect("logs is an array").clone()
+}
+
+fn ids(logs: &[Value]) -> Vec<&str> {
+    logs.iter().map(|log| log["id"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn a_log_has_every_seed_field() {
+    let store = TestStore::start().await;
+    record(
+        &store,
+        json!({"event": "sent", "log_id": "log_asdf1234qwerty", "email": "matt@sendwithus.com",
+               "created": 1234567890, "recipient_name": "Matt", "email_id": "tem_as8dfjha8dap",
+               "email_name": "Order Confirmation", "email_version": "Version A"}),
+    )
+    .await;
+    record(
+        &store,
+        json!({"event": "status", "log_id": "log_asdf1234qwerty", "email": "matt@sendwithus.com",
+               "created": 1234567890, "status": "opened",
+               "message": "SendGrid: Message has been opened", "at": 1234568000}),
+    )
+    .await;
+    let api = Api::new(&store, now);
+    let logs = logs(&api, "matt@sendwithus.com", &[]).await;
+    assert_eq!(
+        logs,
+        [json!({
+            "object": "log",
+            "id": "log_asdf1234qwerty",
+            "created": 1234567890,
+            "recipient_name": "Matt",
+            "recipient_address": "matt@sendwithus.com",
+            "status": "opened",
+            "message": "SendGrid: Message has been opened",
+            "email_id": "tem_as8dfjha8dap",
+            "email_name": "Order Confirmation",
+            "email_version": "Version A"
+        })]
+    );
+}
+
+#[tokio::test]
+async fn newest_first() {
+    let store = TestStore::start().await;
+    for (id, created) in [("log_b", 200), ("log_a", 100), ("log_c", 300)] {
+        sent(&store, "a@example.com", id, created).await;
+    }
+    let api = Api::new(&store, now);
+    assert_eq!(
+        ids(&logs(&api, "a@example.com", &[]).await),
+        ["log_c", "log_b", "log_a"]
+    );
+}
+
+#[tokio::test]
+async fn count_limits_to_the_newest() {
+    let store = TestStore::start().await;
+    for created in 1..=5 {
+        sent(&store, "a@example.com", &format!("log_{created}"), created).await;
+    }
+    let api = Api::new(&store, now);
+    assert_eq!(
+        ids(&logs(&api, "a@example.com", &[("count", "2")]).await),
+        ["log_5", "log_4"]
+    );
+    assert_eq!(
+        logs(&api, "a@example.com", &[("count", "1")]).await.len(),
+        1
+    );
+    assert_eq!(
+        logs(&api, "a@example.com", &[("count", "100")]).await.len(),
+        5
+    );
+}
+
+#[tokio::test]
+async fn default_count_is_one_hundred() {
+    let store = TestStore::start().await;
+    for created in 1..=105 {
+        sent(
+            &store,
+            "busy@example.com",
+            &format!("log_{created:03}"),
+            created,
+        )
+        .await;
+    }
+    let api = Api::new(&store, now);
+    let logs = logs(&api, "busy@example.com", &[]).await;
+    assert_eq!(logs.len(), 100);
+    assert_eq!(logs[0]["id"], "log_105");
+    assert_eq!(logs[99]["id"], "log_006");
+}
+
+#[tokio::test]
+async fn bounds_are_strict() {
+    let store = TestStore::start().await;
+    for created in 10..=20 {
+        sent(&store, "a@example.com", &format!("log_{created}"), created).await;
+    }
+    let api = Api::new(&store, now);
+    assert_eq!(
+        ids(&logs(
+            &api,
+            "a@example.com",
+            &[("created_gt", "12"), ("created_lt", "16")]
+        )
+        .await),
+        ["log_15", "log_14", "log_13"]
+    );
+    assert_eq!(
+        ids(&logs(&api, "a@example.com", &[("created_gt", "18")]).await),
+        ["log_20", "log_19"]
+    );
+    assert_eq!(
+        ids(&logs(&api, "a@example.com", &[("created_lt", "12")]).await),
+        ["log_11", "log_10"]
+    );
+    // One second between the bounds.
+    assert_eq!(
+        ids(&logs(
+            &api,
+            "a@example.com",
+            &[("created_gt", "14"), ("created_lt", "16")]
+        )
+        .await),
+        ["log_15"]
+    );
+    // The C# client's far-future bound, and bounds combined with count.
+    assert_eq!(
+        logs(&api, "a@example.com", &[("created_lt", "9876543210")])
+            .await
+            .len(),
+        11
+    );
+    assert_eq!(
+        ids(&logs(
+            &api,
+            "a@example.com",
+            &[
+                ("created_lt", "9876543210"),
+                ("created_gt", "0"),
+                ("count", "3")
+            ]
+        )
+        .await),
+        ["log_20", "log_19", "log_18"]
+    );
+}
+
+#[tokio::test]
+async fn empty_or_inverted_ranges_are_empty() {
+    let store = TestStore::start().await;
+    for created in 10..=20 {
+        sent(&store, "a@example.com", &format!("log_{created}"), created).await;
+    }
+    let api = Api::new(&store, now);
+    for (gt, lt) in [
+        ("14", "15"),
+        ("15", "15"),
+        ("18", "12"),
+        ("18446744073709551615", "18446744073709551615"),
+    ] {
+        assert!(
+            logs(
+                &api,
+                "a@example.com",
+                &[("created_gt", gt), ("created_lt", lt)]
+            )
+            .await
+            .is_empty(),
+            "gt={gt} lt={lt}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn no_logs_is_an_empty_list() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, now);
+    assert!(logs(&api, "quiet@example.com", &[]).await.is_empty());
+}
+
+#[tokio::test]
+async fn logs_need_no_customer_record_and_survive_its_deletion() {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, now);
+    sent(&store, "a@example.com", "log_1", 100).await;
+    // No customer was ever posted: the logs are there all the same.
+    assert_eq!(logs(&api, "a@example.com", &[]).await.len(), 1);
+    api.send(ApiRequest::post(
+        "/api/v1/customers",
+        r#"{"email":"a@example.com"}"#,
+    ))
+    .await;
+    let reply = api
+        .send(ApiRequest::delete("/api/v1/customers/a@example.com"))
+        .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(ids(&logs(&api, "a@example.com", &[]).await), ["log_1"]);
+}
+
+#[tokio::test]
+async fn same_second_logs_are_distinct() {
+    let store = TestStore::start().await;
+    sent(&store, "a@example.com", "log_x", 500).await;
+    sent(&store, "a@example.com", "log_y", 500).await;
+    let api = Api::new(&store, now);
+    let mut found = ids(&logs(&api, "a@example.com", &[]).await)
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    found.sort();
+    assert_eq!(found, ["log_x", "log_y"]);
+}
+
+#[tokio::test]
+async fn fields_not_known_yet_are_null() {
+    let store = TestStore::start().await;
+    // A status that arrived before its send.
+    record(
+        &store,
+        json!({"event": "status", "log_id": "log_early", "email": "a@example.com",
+               "created": 100, "status": "delivered", "at": 105}),
+    )
+    .await;
+    let api = Api::new(&store, now);
+    let logs = logs(&api, "a@example.com", &[]).await;
+    assert_eq!(
+        logs,
+        [json!({
+            "object": "log", "id": "log_early", "created": 100, "recipient_name": null,
+            "recipient_address": "a@example.com", "status": "delivered", "message": null,
+            "email_id": null, "email_name": null, "email_version": null
+        })]
+    );
+}
+
+#[tokio::test]
+async fn logs_are_per_address_and_case_insensitive() {
+    let store = TestStore::start().await;
+    sent(&store, "A@Example.com", "log_mine", 100).await;
+    sent(&store, "other@example.com", "log_theirs", 100).await;
+    sent(&store, "a+b@example.com", "log_plus", 100).await;
+    let api = Api::new(&store, now);
+    assert_eq!(ids(&logs(&api, "A%40EXAMPLE.COM", &[]).await), ["log_mine"]);
+    assert_eq!(ids(&logs(&api, "a@example.com", &[]).await), ["log_mine"]);
+    assert_eq!(ids(&logs(&api, "a+b@example.com", &[]).await), ["log_plus"]);
+    assert_eq!(
+        ids(&logs(&api, "a%2Bb%40example.com", &[]).await),
+        ["log_plus"]
+    );
+}

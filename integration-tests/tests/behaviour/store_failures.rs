@@ -1,0 +1,202 @@
+//! A store that is down, hangs, throttles or fails: a 5xx with a plain-text reason, in bounded
+//! time, and never a panic or an internal detail.
+
+use integration_tests::{Api, ApiRequest, Reply, TestStore, client_for};
+use shared::{CustomerStore, LogStore};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+fn now() -> u64 {
+    1_700_000_000
+}
+
+/// Far beyond the store's own operation timeout: only a hang would reach it.
+const HANG_GUARD: Duration = Duration::from_secs(30);
+
+fn every_route() -> Vec<ApiRequest> {
+    vec![
+        ApiRequest::get("/api/v1/customers/a@example.com"),
+        ApiRequest::post("/api/v1/customers", r#"{"email":"a@example.com"}"#),
+        ApiRequest::delete("/api/v1/customers/a@example.com"),
+        ApiRequest::get("/api/v1/customers/a@example.com/logs"),
+    ]
+}
+
+async fn api_against(endpoint: &str, customers_table: &str, logs_table: &str) -> Api {
+    let client = client_for(endpoint).await;
+    Api::with_stores(
+        CustomerStore::new(client.clone(), customers_table),
+        LogStore::new(client, logs_table),
+        now,
+    )
+}
+
+async fn every_route_replies(api: &Api) -> Vec<Reply> {
+    let replies = futures::future::join_all(every_route().into_iter().map(|r| api.send(r)));
+    tokio::time::timeout(HANG_GUARD, replies)
+        .await
+        .expect("a reply came before the hang guard")
+}
+
+/// A server that answers every request with `status` and a DynamoDB error body, and stops when
+/// the handle is dropped with the test.
+struct CannedStore {
+    endpoint: String,
+    task: JoinHandle<()>,
+}
+
+impl CannedStore {
+    async fn start(status: u16, error_type: &'static str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buffer = [0u8; 4096];
+                    // Read the headers and the body the Content-Length announces.
+                    loop {
+                        let Ok(read) = socket.read(&mut buffer).await else {
+                            return;
+                        };
+                        if read == 0 {
+                            return;
+                        }
+                        request.extend_from_slice(&buffer[..read]);
+                        if let Some(end) = find(&request, b"\r\n\r\n") {
+                            let head =
+                                String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+                            let length = head
+                                .lines()
+                                .find_map(|line| line.strip_prefix("content-length:"))
+                                .and_then(|v| v.trim().parse::<usize>().ok())
+                                .unwrap_or(0);
+                            if request.len() >= end + 4 + length {
+                                break;
+                            }
+                        }
+                    }
+                    let body = format!(
+                        r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{error_type}","message":"canned"}}"#
+                    );
+                    let response = format!(
+                        "HTTP/1.1 {status} Canned\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = socket.write_all(response.as_bytes()).await;
+                    let _ = socket.shutdown().await;
+                });
+            }
+        });
+        Self { endpoint, task }
+    }
+}
+
+impl Drop for CannedStore {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+fn assert_no_internals(reply: &Reply) {
+    for secret in [
+        "customers-test",
+        "logs-test",
+        "dispatch",
+        "Exception",
+        "127.0.0.1",
+    ] {
+        assert!(
+            !reply.body.contains(secret),
+            "leaks {secret:?}: {}",
+            reply.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_is_down_is_503() {
+    // A port that was just free: nothing listens there.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let api = api_against(&closed, "customers-test", "logs-test").await;
+    for reply in every_route_replies(&api).await {
+        reply.assert_error(503);
+        assert_no_internals(&reply);
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_hangs_is_503() {
+    // Accepts connections and never answers; the sockets stay open until the test ends.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let api = api_against(&endpoint, "customers-test", "logs-test").await;
+    for reply in every_route_replies(&api).await {
+        reply.assert_error(503);
+        assert_no_internals(&reply);
+    }
+    holder.abort();
+}
+
+#[tokio::test]
+async fn a_throttled_store_is_503() {
+    let store = CannedStore::start(400, "ThrottlingException").await;
+    let api = api_against(&store.endpoint, "customers-test", "logs-test").await;
+    for reply in every_route_replies(&api).await {
+        reply.assert_error(503);
+        assert_no_internals(&reply);
+    }
+}
+
+#[tokio::test]
+async fn an_over_capacity_store_is_503() {
+    let store = CannedStore::start(400, "ProvisionedThroughputExceededException").await;
+    let api = api_against(&store.endpoint, "customers-test", "logs-test").await;
+    for reply in every_route_replies(&api).await {
+        reply.assert_error(503);
+    }
+}
+
+#[tokio::test]
+async fn a_store_internal_error_is_503() {
+    let store = CannedStore::start(500, "InternalServerError").await;
+    let api = api_against(&store.endpoint, "customers-test", "logs-test").await;
+    for reply in every_route_replies(&api).await {
+        reply.assert_error(503);
+    }
+}
+
+#[tokio::test]
+async fn a_missing_table_is_500_without_its_name() {
+    let store = TestStore::start().await;
+    let api = api_against(&store.endpoint, "no-such-customers", "no-such-logs").await;
+    for reply in every_route_replies(&api).await {
+        reply.assert_error(500);
+        assert!(
+            !reply.body.contains("no-such"),
+            "leaks the table name: {}",
+            reply.body
+        );
+        assert_no_internals(&reply);
+    }
+}

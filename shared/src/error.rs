@@ -1,0 +1,103 @@
+//! One error type for everything a request can end in, mapped to the contract's status codes and
+//! short plain-text reasons in one place.
+
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use std::fmt;
+
+/// Why a request did not succeed. The `Display` text is what the client reads: a short sentence,
+/// never an SDK message, a table name or a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// 400: the request itself is wrong; the reason says how.
+    BadRequest(String),
+    /// 403: no API key, a malformed one, or one we do not accept.
+    Forbidden,
+    /// 404: no customer with that address.
+    CustomerNotFound,
+    /// 413: the body is over the limit.
+    PayloadTooLarge,
+    /// 503: the store is down, throttled or too slow; worth retrying.
+    Unavailable,
+    /// 500: anything else that is our fault.
+    Internal,
+}
+
+impl ApiError {
+    pub fn bad_request(reason: impl Into<String>) -> Self {
+        Self::BadRequest(reason.into())
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::BadRequest(_) => 400,
+            Self::Forbidden => 403,
+            Self::CustomerNotFound => 404,
+            Self::PayloadTooLarge => 413,
+            Self::Unavailable => 503,
+            Self::Internal => 500,
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BadRequest(reason) => f.write_str(reason),
+            Self::Forbidden => f.write_str("Invalid or missing API key."),
+            Self::CustomerNotFound => f.write_str("Customer not found."),
+            Self::PayloadTooLarge => write!(
+                f,
+                "Request body is larger than {} KiB.",
+                crate::http::MAX_BODY_BYTES / 1024
+            ),
+            Self::Unavailable => {
+                f.write_str("The customer store is unavailable right now; try again shortly.")
+            }
+            Self::Internal => f.write_str("Internal server error."),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// Error codes DynamoDB uses for "slow down" or "not now": worth a retry by the client.
+const TRANSIENT_CODES: [&str; 7] = [
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "LimitExceededException",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionConflictException",
+];
+
+impl ApiError {
+    /// Maps a failed store call to the contract: a store that is unreachable, slow or throttled is
+    /// 503; anything else (a missing table, a permission error) is ours, 500. The details go to
+    /// the log, never to the client.
+    pub fn from_store<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let transient = match &err {
+            SdkError::TimeoutError(_)
+            | SdkError::DispatchFailure(_)
+            | SdkError::ResponseError(_) => true,
+            SdkError::ServiceError(service) => {
+                service.raw().status().as_u16() >= 500
+                    || service
+                        .err()
+                        .code()
+                        .is_some_and(|code| TRANSIENT_CODES.contains(&code))
+            }
+            _ => false,
+        };
+        tracing::error!(operation, transient, error = %DisplayErrorContext(&err), "store call failed");
+        if transient {
+            Self::Unavailable
+        } else {
+            Self::Internal
+        }
+    }
+}

@@ -1,0 +1,451 @@
+//! Email logs: read by the logs endpoint, written by `record-email-event`.
+
+use crate::event::{EmailEvent, EventKind, Status};
+use crate::schema::LOGS;
+use crate::{ApiError, Email};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use lambda_http::aws_lambda_events::query_map::QueryMap;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+pub const MAX_COUNT: u32 = 100;
+
+const LOGS_SORT_KEY: &str = match LOGS.sort_key {
+    Some(key) => key.name,
+    None => panic!("the logs table has a sort key"),
+};
+
+/// The parsed `?count=&created_lt=&created_gt=` of a logs request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogsQuery {
+    /// 1..=100.
+    pub count: u32,
+    /// Strict upper bound, Unix seconds.
+    pub created_lt: Option<u64>,
+    /// Strict lower bound, Unix seconds.
+    pub created_gt: Option<u64>,
+}
+
+impl Default for LogsQuery {
+    fn default() -> Self {
+        Self {
+            count: MAX_COUNT,
+            created_lt: None,
+            created_gt: None,
+        }
+    }
+}
+
+fn single<'a>(params: &'a QueryMap, name: &str) -> Result<Option<&'a str>, ApiError> {
+    match params.all(name).as_deref() {
+        None | Some([]) => Ok(None),
+        Some([value]) => Ok(Some(value)),
+        Some(_) => Err(ApiError::bad_request(format!(
+            "{name} is given more than once."
+        ))),
+    }
+}
+
+fn unix_seconds(params: &QueryMap, name: &str) -> Result<Option<u64>, ApiError> {
+    single(params, name)?
+        .map(|value| {
+            value.parse::<u64>().map_err(|_| {
+                ApiError::bad_request(format!(
+                    "{name} must be a Unix timestamp: a whole number of seconds, 0 or more."
+                ))
+            })
+        })
+        .transpose()
+}
+
+impl LogsQuery {
+    pub fn parse(params: &QueryMap) -> Result<Self, ApiError> {
+        let count = single(params, "count")?
+            .map(|value| match value.parse::<u32>() {
+                Ok(count) if (1..=MAX_COUNT).contains(&count) => Ok(count),
+                _ => Err(ApiError::bad_request(format!(
+                    "count must be a whole number from 1 to {MAX_COUNT}."
+                ))),
+            })
+            .transpose()?
+            .unwrap_or(MAX_COUNT);
+        Ok(Self {
+            count,
+            created_lt: unix_seconds(params, "created_lt")?,
+            created_gt: unix_seconds(params, "created_gt")?,
+        })
+    }
+
+    /// The sort-key range the bounds select, or `None` when no second can satisfy both.
+    fn key_range(&self) -> Option<KeyRange> {
+        let low = match self.created_gt {
+            Some(gt) => Some(gt.checked_add(1)?),
+            None => None,
+        };
+        match (low, self.created_lt) {
+            (Some(low), Some(lt)) if low >= lt => None,
+            (Some(low), Some(lt)) => {
+                Some(KeyRange::Between(seconds_prefix(low), seconds_prefix(lt)))
+            }
+            (Some(low), None) => Some(KeyRange::AtLeast(seconds_prefix(low))),
+            (None, Some(lt)) => Some(KeyRange::Below(seconds_prefix(lt))),
+            (None, None) => Some(KeyRange::All),
+        }
+    }
+}
+
+/// Sort-key conditions. Every key is `<20 digits>#<log_id>`, so the bare 20-digit prefix of second
+/// `s` sorts before every key of second `s` and after every key of second `s - 1`: `>= prefix(gt+1)`
+/// and `< prefix(lt)` (or `BETWEEN`, whose upper end no key equals) are exactly the strict bounds.
+enum KeyRange {
+    All,
+    AtLeast(String),
+    Below(String),
+    Between(String, String),
+}
+
+fn seconds_prefix(seconds: u64) -> String {
+    format!("{seconds:020}")
+}
+
+/// The sort key of one log.
+pub fn sort_key(created: u64, log_id: &str) -> String {
+    format!("{}#{log_id}", seconds_prefix(created))
+}
+
+/// A log as the table holds it. Fields a later event fills in are absent until then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Log {
+    pub email: String,
+    /// The sort key, `<seconds>#<log_id>`.
+    pub created: String,
+    pub log_id: String,
+    /// The send time in Unix seconds, as a number for the response.
+    pub created_at: u64,
+    pub recipient_name: Option<String>,
+    pub status: Option<String>,
+    pub message: Option<String>,
+    pub email_id: Option<String>,
+    pub email_name: Option<String>,
+    pub email_version: Option<String>,
+}
+
+impl Log {
+    /// The seed's `log` object.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "object": "log",
+            "id": self.log_id,
+            "created": self.created_at,
+            "recipient_name": self.recipient_name,
+            "recipient_address": self.email,
+            "status": self.status,
+            "message": self.message,
+            "email_id": self.email_id,
+            "email_name": self.email_name,
+            "email_version": self.email_version,
+        })
+    }
+}
+
+/// What recording an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    Applied,
+    /// A duplicate or a stale status: the log already reflects it.
+    AlreadyReflected,
+}
+
+/// Access to the logs table.
+#[derive(Debug, Clone)]
+pub struct LogStore {
+    client: Client,
+    table: String,
+}
+
+impl LogStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The table named by `LOGS_TABLE`.
+    pub fn from_env(client: Client) -> Result<Self, String> {
+        Ok(Self::new(client, LOGS.name_from_env()?))
+    }
+
+    /// The customer's logs, newest first: one `Query` with the bounds in the key condition.
+    pub async fn query(&self, email: &Email, query: &LogsQuery) -> Result<Vec<Log>, ApiError> {
+        let Some(range) = query.key_range() else {
+            return Ok(Vec::new());
+        };
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_names("#pk", LOGS.partition_key.name)
+            .expression_attribute_values(":pk", AttributeValue::S(email.as_str().to_owned()))
+            .scan_index_forward(false)
+            .limit(query.count as i32);
+        let condition = match range {
+            KeyRange::All => "#pk = :pk",
+            KeyRange::AtLeast(low) => {
+                request = request.expression_attribute_values(":low", AttributeValue::S(low));
+                "#pk = :pk AND #sk >= :low"
+            }
+            KeyRange::Below(high) => {
+                request = request.expression_attribute_values(":high", AttributeValue::S(high));
+                "#pk = :pk AND #sk < :high"
+            }
+            KeyRange::Between(low, high) => {
+                request = request
+                    .expression_attribute_values(":low", AttributeValue::S(low))
+                    .expression_attribute_values(":high", AttributeValue::S(high));
+                "#pk = :pk AND #sk BETWEEN :low AND :high"
+            }
+        };
+        if !matches!(condition, "#pk = :pk") {
+            request = request.expression_attribute_names("#sk", LOGS_SORT_KEY);
+        }
+        let output = request
+            .key_condition_expression(condition)
+            .send()
+            .await
+            .map_err(|e| ApiError::from_store("Query logs", e))?;
+        serde_dynamo::from_items(output.items.unwrap_or_default()).map_err(|e| {
+            tracing::error!(error = %e, "a stored log does not have the expected shape");
+            ApiError::Internal
+        })
+    }
+
+    /// Records one email event as one conditional write; see `crate::event` for the rules.
+    pub async fn record(
+        &self,
+        event: &EmailEvent,
+        retention_seconds: u64,
+    ) -> Result<Recorded, ApiError> {
+        let n = |number: u64| AttributeValue::N(number.to_string());
+        let s = |text: &str| AttributeValue::S(text.to_owned());
+        let mut update = Update::default();
+
+        // Both kinds of event identify the log and compute the same expiry, so whichever arrives
+        // first creates a complete key and the TTL never depends on arrival order.
+        update.set("log_id", s(event.log_id()));
+        update.set("created_at", n(event.created));
+        if let Some(ttl) = LOGS.ttl_attribute {
+            update.set(ttl, n(event.created.saturating_add(retention_seconds)));
+        }
+        let condition = match &event.kind {
+            EventKind::Sent(sent) => {
+                for (attribute, value) in [
+                    ("recipient_name", &sent.recipient_name),
+                    ("email_id", &sent.email_id),
+                    ("email_name", &sent.email_name),
+                    ("email_version", &sent.email_version),
+                ] {
+                    if let Some(value) = value {
+                        update.set(attribute, s(value));
+                    }
+                }
+                update.set("sent_recorded", AttributeValue::Bool(true));
+                // A status applied before the send arrived wins over the implied "sent".
+                update.set_if_absent("status", s(Status::Sent.as_str()));
+                update.set_if_absent("status_rank", n(Status::Sent.rank()));
+                update.set_if_absent("status_at", n(event.created));
+                "attribute_not_exists(#sent_recorded)"
+            }
+            EventKind::Status(change) => {
+                update.set("status", s(change.status.as_str()));
+                update.set("status_rank", n(change.status.rank()));
+                update.set("status_at", n(change.at));
+                match &change.message {
+                    Some(message) => update.set("message", s(message)),
+                    None => update.remove("message"),
+                }
+                "attribute_not_exists(#status_at) OR #status_at < :status_at \
+                 OR (#status_at = :status_at AND #status_rank < :status_rank)"
+            }
+        };
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(LOGS.partition_key.name, s(event.email.as_str()))
+            .key(LOGS_SORT_KEY, s(&sort_key(event.created, event.log_id())))
+            .update_expression(update.expression())
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(update.names))
+            .set_expression_attribute_values(Some(update.values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Recorded::Applied),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(Recorded::AlreadyReflected)
+            }
+            Err(err) => Err(ApiError::from_store("UpdateItem logs", err)),
+        }
+    }
+}
+
+/// An `UpdateItem` expression under construction; attribute `a` is named `#a` and valued `:a`.
+#[derive(Default)]
+struct Update {
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+    sets: Vec<String>,
+    removes: Vec<String>,
+}
+
+impl Update {
+    fn name(&mut self, attribute: &str) {
+        self.names
+            .insert(format!("#{attribute}"), attribute.to_owned());
+    }
+
+    fn set(&mut self, attribute: &str, value: AttributeValue) {
+        self.name(attribute);
+        self.values.insert(format!(":{attribute}"), value);
+        self.sets.push(format!("#{attribute} = :{attribute}"));
+    }
+
+    fn set_if_absent(&mut self, attribute: &str, value: AttributeValue) {
+        self.name(attribute);
+        self.values.insert(format!(":{attribute}"), value);
+        self.sets.push(format!(
+            "#{attribute} = if_not_exists(#{attribute}, :{attribute})"
+        ));
+    }
+
+    fn remove(&mut self, attribute: &str) {
+        self.name(attribute);
+        self.removes.push(format!("#{attribute}"));
+    }
+
+    fn expression(&self) -> String {
+        let mut expression = format!("SET {}", self.sets.join(", "));
+        if !self.removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", self.removes.join(", ")));
+        }
+        expression
+    }
+}
+
+/// Days a log is kept after its send time when `LOG_RETENTION_DAYS` is not set.
+pub const DEFAULT_RETENTION_DAYS: u64 = 365;
+
+/// The retention period in seconds, from `LOG_RETENTION_DAYS` (whole days, at least 1).
+pub fn retention_seconds_from_env() -> Result<u64, String> {
+    let env = crate::schema::LOG_RETENTION_DAYS_ENV;
+    let days = match std::env::var(env) {
+        Err(_) => DEFAULT_RETENTION_DAYS,
+        Ok(value) => match value.trim().parse::<u64>() {
+            Ok(days) if days >= 1 => days,
+            _ => return Err(format!("{env} must be a whole number of days, 1 or more")),
+        },
+    };
+    Ok(days.saturating_mul(24 * 60 * 60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> QueryMap {
+        let mut map: HashMap<String, Vec<String>> = HashMap::new();
+        for (name, value) in pairs {
+            map.entry((*name).to_owned())
+                .or_default()
+                .push((*value).to_owned());
+        }
+        QueryMap::from(map)
+    }
+
+    #[test]
+    fn defaults_to_a_hundred_unbounded() {
+        assert_eq!(
+            LogsQuery::parse(&params(&[])).unwrap(),
+            LogsQuery::default()
+        );
+    }
+
+    #[test]
+    fn parses_counts_and_bounds() {
+        let query = LogsQuery::parse(&params(&[
+            ("count", "7"),
+            ("created_lt", "9876543210"),
+            ("created_gt", "0"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            query,
+            LogsQuery {
+                count: 7,
+                created_lt: Some(9_876_543_210),
+                created_gt: Some(0)
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        for (name, value) in [
+            ("count", "0"),
+            ("count", "101"),
+            ("count", "-1"),
+            ("count", "ten"),
+            ("count", ""),
+            ("count", "1.5"),
+            ("created_lt", "-5"),
+            ("created_lt", "soon"),
+            ("created_gt", "1e9"),
+            ("created_gt", "18446744073709551616"),
+        ] {
+            assert!(
+                LogsQuery::parse(&params(&[(name, value)])).is_err(),
+                "{name}={value}"
+            );
+        }
+        assert!(LogsQuery::parse(&params(&[("count", "1"), ("count", "2")])).is_err());
+    }
+
+    #[test]
+    fn prefixes_bound_keys_strictly() {
+        let key_at = |s| sort_key(s, "log_x");
+        // created_gt=10 admits second 11, not 10; created_lt=20 admits 19, not 20.
+        assert!(key_at(10) < seconds_prefix(11) && seconds_prefix(11) <= key_at(11));
+        assert!(key_at(19) < seconds_prefix(20) && seconds_prefix(20) < key_at(20));
+        assert!(sort_key(u64::MAX, "z").starts_with("18446744073709551615#"));
+    }
+
+    #[test]
+    fn empty_and_inverted_ranges_select_nothing() {
+        for (gt, lt) in [(10, 11), (10, 10), (11, 10), (u64::MAX, u64::MAX)] {
+            let query = LogsQuery {
+                created_gt: Some(gt),
+                created_lt: Some(lt),
+                ..LogsQuery::default()
+            };
+            assert!(query.key_range().is_none(), "gt={gt} lt={lt}");
+        }
+        let open = LogsQuery {
+            created_gt: Some(u64::MAX),
+            ..LogsQuery::default()
+        };
+        assert!(open.key_range().is_none());
+        let one_second = LogsQuery {
+            created_gt: Some(10),
+            created_lt: Some(12),
+            ..LogsQuery::default()
+        };
+        assert!(one_second.key_range().is_some());
+    }
+}
