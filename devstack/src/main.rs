@@ -1,0 +1,296 @@
+//! `make dev`: the whole API on this machine, from one command.
+//!
+//! Starts dynoxide (a DynamoDB-compatible store, embedded in this process) on 127.0.0.1 with its
+//! data in a file, creates the production tables if they are missing, then runs
+//! `cargo lambda watch` on 127.0.0.1 with the functions' environment. Ctrl-C (or SIGTERM) stops
+//! both. Settings, all optional, from the environment:
+//!
+//! - `API_KEY`: the key the stack accepts (default: the development key, printed at start-up).
+//! - `DEV_PORT` (9000): where the API listens. `DEV_STORE_PORT` (9001): where the store listens.
+//! - `DEV_DATA_DIR` (`.dev`): where the store keeps its file. `DEV_FRESH=1` starts it empty.
+
+use shared::schema::{CUSTOMERS, LOGS, LOG_RETENTION_DAYS_ENV};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::oneshot;
+
+/// The local stack's key when `API_KEY` is not set. No secret: it only opens a store on this
+/// machine, and the sample events in `events/` carry it.
+pub const DEV_API_KEY: &str = "local-dev-key";
+const CUSTOMERS_TABLE: &str = "customers";
+const LOGS_TABLE: &str = "logs";
+const REGION: &str = "us-east-1";
+/// How long the functions' processes get to stop before they are killed.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+struct Settings {
+    port: u16,
+    store_port: u16,
+    data_dir: PathBuf,
+    fresh: bool,
+    api_key: Option<String>,
+}
+
+fn port_from_env(name: &str, default: u16) -> Result<u16, String> {
+    match std::env::var(name) {
+        Err(_) => Ok(default),
+        Ok(value) if value.trim().is_empty() => Ok(default),
+        Ok(value) => value
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name}={value:?} is not a port number")),
+    }
+}
+
+impl Settings {
+    fn from_env() -> Result<Self, String> {
+        Ok(Self {
+            port: port_from_env("DEV_PORT", 9000)?,
+            store_port: port_from_env("DEV_STORE_PORT", 9001)?,
+            data_dir: std::env::var_os("DEV_DATA_DIR")
+                .filter(|dir| !dir.is_empty())
+                .map_or_else(|| PathBuf::from(".dev"), PathBuf::from),
+            fresh: std::env::var("DEV_FRESH").is_ok_and(|v| !v.is_empty() && v != "0"),
+            api_key: std::env::var("API_KEY").ok().filter(|key| !key.is_empty()),
+        })
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("make dev: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let settings = Settings::from_env()?;
+    std::fs::create_dir_all(&settings.data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", settings.data_dir.display()))?;
+    // Held until the process ends: a second `make dev` on the same data finds it taken.
+    let _lock = take_lock(&settings.data_dir)?;
+    ensure_port_free(settings.port, "DEV_PORT", "the API")?;
+
+    let store_file = settings.data_dir.join("store.sqlite");
+    if settings.fresh {
+        for suffix in ["", "-wal", "-shm"] {
+            let path = PathBuf::from(format!("{}{suffix}", store_file.display()));
+            if path.exists() {
+                std::fs::remove_file(&path)
+                    .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+            }
+        }
+    }
+    let store = Store::start(&store_file, settings.store_port).await?;
+
+    let api_key = settings.api_key.clone().unwrap_or_else(|| DEV_API_KEY.to_owned());
+    let mut watch = start_watch(&settings, &store.endpoint, &api_key)?;
+    let outcome = serve_until_stopped(&mut watch, &settings, &api_key, &store.endpoint).await;
+    stop_process_group(&mut watch);
+    store.stop().await;
+    println!("make dev: stopped.");
+    outcome
+}
+
+/// The lock file; its holder's pid is written in it for the message a second run prints.
+fn take_lock(data_dir: &Path) -> Result<File, String> {
+    let path = data_dir.join("devstack.lock");
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    if file.try_lock().is_err() {
+        let mut holder = String::new();
+        let _ = file.read_to_string(&mut holder);
+        return Err(format!(
+            "the local stack is already running (pid {}) with the data in {}. \
+             Stop it with Ctrl-C in its terminal, or give this one another DEV_DATA_DIR, DEV_PORT and DEV_STORE_PORT.",
+            holder.trim(),
+            data_dir.display()
+        ));
+    }
+    file.set_len(0).and_then(|()| file.rewind()).map_err(|e| e.to_string())?;
+    write!(file, "{}", std::process::id()).map_err(|e| e.to_string())?;
+    Ok(file)
+}
+
+fn ensure_port_free(port: u16, variable: &str, what: &str) -> Result<(), String> {
+    std::net::TcpListener::bind(("127.0.0.1", port))
+        .map(drop)
+        .map_err(|e| {
+            format!(
+                "port {port} on 127.0.0.1 is already in use ({e}), so {what} cannot listen there. \
+                 Stop what uses it, or set {variable} to a free port."
+            )
+        })
+}
+
+/// dynoxide, embedded, on a loopback port.
+struct Store {
+    endpoint: String,
+    shutdown: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Store {
+    async fn start(file: &Path, port: u16) -> Result<Self, String> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
+            format!(
+                "port {port} on 127.0.0.1 is already in use ({e}), so the store cannot listen there. \
+                 Stop what uses it, or set DEV_STORE_PORT to a free port."
+            )
+        })?;
+        let endpoint = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+        let path = file.to_str().ok_or("the data directory's path is not UTF-8")?;
+        let db = dynoxide::Database::new(path)
+            .map_err(|e| format!("cannot open the store file {path}: {e}"))?;
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let signal = async move {
+                let _ = stopped.await;
+            };
+            if let Err(e) = dynoxide::server::serve_with_shutdown(listener, db, signal).await {
+                eprintln!("make dev: the store stopped: {e}");
+            }
+        });
+        let store = Self {
+            endpoint,
+            shutdown,
+            task,
+        };
+        let client = store_client(&store.endpoint).await;
+        for (spec, name) in [(CUSTOMERS, CUSTOMERS_TABLE), (LOGS, LOGS_TABLE)] {
+            spec.create_if_missing(&client, name).await?;
+        }
+        Ok(store)
+    }
+
+    async fn stop(self) {
+        let _ = self.shutdown.send(());
+        let _ = tokio::time::timeout(STOP_GRACE, self.task).await;
+    }
+}
+
+async fn store_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "devstack",
+        ))
+        .load()
+        .await;
+    shared::config::client_from(&config)
+}
+
+/// `cargo lambda watch` in a process group of its own, so that stopping it stops every function
+/// process it started, and never outliving this process.
+fn start_watch(settings: &Settings, store_endpoint: &str, api_key: &str) -> Result<Child, String> {
+    let mut command = Command::new("cargo");
+    command
+        .args(["lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port"])
+        .arg(settings.port.to_string())
+        .env(CUSTOMERS.env_var, CUSTOMERS_TABLE)
+        .env(LOGS.env_var, LOGS_TABLE)
+        .env(shared::auth::API_KEY_SHA256_ENV, shared::auth::key_digest_hex(api_key))
+        .env("AWS_ENDPOINT_URL_DYNAMODB", store_endpoint)
+        .env("AWS_REGION", REGION)
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("API_KEY")
+        .process_group(0);
+    if std::env::var_os(LOG_RETENTION_DAYS_ENV).is_none() {
+        command.env(LOG_RETENTION_DAYS_ENV, "365");
+    }
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            #[cfg(target_os = "linux")]
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+    command.spawn().map_err(|e| {
+        format!("cannot start `cargo lambda watch` ({e}); `make dev` installs cargo-lambda into .venv")
+    })
+}
+
+async fn serve_until_stopped(
+    watch: &mut Child,
+    settings: &Settings,
+    api_key: &str,
+    store_endpoint: &str,
+) -> Result<(), String> {
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut announced = false;
+    let started = Instant::now();
+    loop {
+        if let Ok(Some(status)) = watch.try_wait() {
+            return Err(format!("`cargo lambda watch` exited ({status})"));
+        }
+        if !announced && TcpStream::connect(("127.0.0.1", settings.port)).is_ok() {
+            announced = true;
+            announce(settings, api_key, store_endpoint, started.elapsed());
+        }
+        tokio::select! {
+            _ = interrupt.recv() => return Ok(()),
+            _ = terminate.recv() => return Ok(()),
+            () = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
+    }
+}
+
+fn announce(settings: &Settings, api_key: &str, store_endpoint: &str, took: Duration) {
+    let key_line = if settings.api_key.is_some() {
+        "the key in API_KEY".to_owned()
+    } else {
+        format!("{api_key}   (development key; set API_KEY=... to choose another)")
+    };
+    println!(
+        "\nmake dev: ready in {:.1}s\n  API      http://127.0.0.1:{}/api/v1\n  API key  {key_line}\n  store    {store_endpoint} (tables {CUSTOMERS_TABLE}, {LOGS_TABLE}; data in {})\n  stop     Ctrl-C\n",
+        took.as_secs_f64(),
+        settings.port,
+        settings.data_dir.join("store.sqlite").display(),
+    );
+}
+
+/// SIGTERM to the whole group, then SIGKILL to what is left after the grace period.
+fn stop_process_group(child: &mut Child) {
+    let Ok(group) = i32::try_from(child.id()) else {
+        let _ = child.kill();
+        return;
+    };
+    // SAFETY: plain syscalls on a process group this process created.
+    unsafe { libc::kill(-group, libc::SIGTERM) };
+    let deadline = Instant::now() + STOP_GRACE;
+    while Instant::now() < deadline {
+        if matches!(child.try_wait(), Ok(Some(_))) && !group_alive(group) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    unsafe { libc::kill(-group, libc::SIGKILL) };
+    let _ = child.wait();
+}
+
+fn group_alive(group: i32) -> bool {
+    // SAFETY: signal 0 only checks that the group exists.
+    unsafe { libc::kill(-group, 0) == 0 }
+}
