@@ -9,7 +9,7 @@
 //! - `DEV_PORT` (9000): where the API listens. `DEV_STORE_PORT` (9001): where the store listens.
 //! - `DEV_DATA_DIR` (`.dev`): where the store keeps its file. `DEV_FRESH=1` starts it empty.
 
-use shared::schema::{CUSTOMERS, LOGS, LOG_RETENTION_DAYS_ENV};
+use shared::schema::{CUSTOMERS, LOG_RETENTION_DAYS_ENV, LOGS};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::net::TcpStream;
@@ -21,12 +21,7 @@ use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::oneshot;
 
-/// The local stack's key when `API_KEY` is not set. No secret: it only opens a store on this
-/// machine, and the sample events in `events/` carry it.
-pub const DEV_API_KEY: &str = "local-dev-key";
-const CUSTOMERS_TABLE: &str = "customers";
-const LOGS_TABLE: &str = "logs";
-const REGION: &str = "us-east-1";
+use devstack::{CUSTOMERS_TABLE, DEV_API_KEY, LOGS_TABLE, REGION};
 /// How long the functions' processes get to stop before they are killed.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
@@ -94,7 +89,10 @@ async fn run() -> Result<(), String> {
     }
     let store = Store::start(&store_file, settings.store_port).await?;
 
-    let api_key = settings.api_key.clone().unwrap_or_else(|| DEV_API_KEY.to_owned());
+    let api_key = settings
+        .api_key
+        .clone()
+        .unwrap_or_else(|| DEV_API_KEY.to_owned());
     let mut watch = start_watch(&settings, &store.endpoint, &api_key)?;
     let outcome = serve_until_stopped(&mut watch, &settings, &api_key, &store.endpoint).await;
     stop_process_group(&mut watch);
@@ -123,7 +121,9 @@ fn take_lock(data_dir: &Path) -> Result<File, String> {
             data_dir.display()
         ));
     }
-    file.set_len(0).and_then(|()| file.rewind()).map_err(|e| e.to_string())?;
+    file.set_len(0)
+        .and_then(|()| file.rewind())
+        .map_err(|e| e.to_string())?;
     write!(file, "{}", std::process::id()).map_err(|e| e.to_string())?;
     Ok(file)
 }
@@ -154,8 +154,13 @@ impl Store {
                  Stop what uses it, or set DEV_STORE_PORT to a free port."
             )
         })?;
-        let endpoint = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
-        let path = file.to_str().ok_or("the data directory's path is not UTF-8")?;
+        let endpoint = format!(
+            "http://{}",
+            listener.local_addr().map_err(|e| e.to_string())?
+        );
+        let path = file
+            .to_str()
+            .ok_or("the data directory's path is not UTF-8")?;
         let db = dynoxide::Database::new(path)
             .map_err(|e| format!("cannot open the store file {path}: {e}"))?;
         let (shutdown, stopped) = oneshot::channel::<()>();
@@ -202,11 +207,20 @@ async fn store_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
 fn start_watch(settings: &Settings, store_endpoint: &str, api_key: &str) -> Result<Child, String> {
     let mut command = Command::new("cargo");
     command
-        .args(["lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port"])
+        .args([
+            "lambda",
+            "watch",
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+        ])
         .arg(settings.port.to_string())
         .env(CUSTOMERS.env_var, CUSTOMERS_TABLE)
         .env(LOGS.env_var, LOGS_TABLE)
-        .env(shared::auth::API_KEY_SHA256_ENV, shared::auth::key_digest_hex(api_key))
+        .env(
+            shared::auth::API_KEY_SHA256_ENV,
+            shared::auth::key_digest_hex(api_key),
+        )
         .env("AWS_ENDPOINT_URL_DYNAMODB", store_endpoint)
         .env("AWS_REGION", REGION)
         .env("AWS_ACCESS_KEY_ID", "local")
@@ -227,7 +241,9 @@ fn start_watch(settings: &Settings, store_endpoint: &str, api_key: &str) -> Resu
         });
     }
     command.spawn().map_err(|e| {
-        format!("cannot start `cargo lambda watch` ({e}); `make dev` installs cargo-lambda into .venv")
+        format!(
+            "cannot start `cargo lambda watch` ({e}); `make dev` installs cargo-lambda into .venv"
+        )
     })
 }
 

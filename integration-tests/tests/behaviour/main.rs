@@ -3,6 +3,8 @@
 
 mod auth;
 mod bad_input;
+mod copies;
 mod customers;
+mod ingestion;
 mod logs;
 mod store_failures;

@@ -1,12 +1,10 @@
 //! A store that is down, hangs, throttles or fails: a 5xx with a plain-text reason, in bounded
 //! time, and never a panic or an internal detail.
 
-use integration_tests::{Api, ApiRequest, Reply, TestStore, client_for};
+use integration_tests::{Api, ApiRequest, FaultyStore, Reply, TestStore, client_for};
 use shared::{CustomerStore, LogStore};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 fn now() -> u64 {
     1_700_000_000
@@ -38,75 +36,6 @@ async fn every_route_replies(api: &Api) -> Vec<Reply> {
     tokio::time::timeout(HANG_GUARD, replies)
         .await
         .expect("a reply came before the hang guard")
-}
-
-/// A server that answers every request with `status` and a DynamoDB error body, and stops when
-/// the handle is dropped with the test.
-struct CannedStore {
-    endpoint: String,
-    task: JoinHandle<()>,
-}
-
-impl CannedStore {
-    async fn start(status: u16, error_type: &'static str) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((mut socket, _)) = listener.accept().await else {
-                    return;
-                };
-                tokio::spawn(async move {
-                    let mut request = Vec::new();
-                    let mut buffer = [0u8; 4096];
-                    // Read the headers and the body the Content-Length announces.
-                    loop {
-                        let Ok(read) = socket.read(&mut buffer).await else {
-                            return;
-                        };
-                        if read == 0 {
-                            return;
-                        }
-                        request.extend_from_slice(&buffer[..read]);
-                        if let Some(end) = find(&request, b"\r\n\r\n") {
-                            let head =
-                                String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
-                            let length = head
-                                .lines()
-                                .find_map(|line| line.strip_prefix("content-length:"))
-                                .and_then(|v| v.trim().parse::<usize>().ok())
-                                .unwrap_or(0);
-                            if request.len() >= end + 4 + length {
-                                break;
-                            }
-                        }
-                    }
-                    let body = format!(
-                        r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{error_type}","message":"canned"}}"#
-                    );
-                    let response = format!(
-                        "HTTP/1.1 {status} Canned\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    let _ = socket.write_all(response.as_bytes()).await;
-                    let _ = socket.shutdown().await;
-                });
-            }
-        });
-        Self { endpoint, task }
-    }
-}
-
-impl Drop for CannedStore {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
 }
 
 fn assert_no_internals(reply: &Reply) {
@@ -160,7 +89,7 @@ async fn a_store_that_hangs_is_503() {
 
 #[tokio::test]
 async fn a_throttled_store_is_503() {
-    let store = CannedStore::start(400, "ThrottlingException").await;
+    let store = FaultyStore::failing_all(400, "ThrottlingException").await;
     let api = api_against(&store.endpoint, "customers-test", "logs-test").await;
     for reply in every_route_replies(&api).await {
         reply.assert_error(503);
@@ -170,7 +99,7 @@ async fn a_throttled_store_is_503() {
 
 #[tokio::test]
 async fn an_over_capacity_store_is_503() {
-    let store = CannedStore::start(400, "ProvisionedThroughputExceededException").await;
+    let store = FaultyStore::failing_all(400, "ProvisionedThroughputExceededException").await;
     let api = api_against(&store.endpoint, "customers-test", "logs-test").await;
     for reply in every_route_replies(&api).await {
         reply.assert_error(503);
@@ -179,7 +108,7 @@ async fn an_over_capacity_store_is_503() {
 
 #[tokio::test]
 async fn a_store_internal_error_is_503() {
-    let store = CannedStore::start(500, "InternalServerError").await;
+    let store = FaultyStore::failing_all(500, "InternalServerError").await;
     let api = api_against(&store.endpoint, "customers-test", "logs-test").await;
     for reply in every_route_replies(&api).await {
         reply.assert_error(503);

@@ -1,0 +1,405 @@
+//! record-email-event: the queue consumer that writes email logs. Each rule of the contract's
+//! "Email events" section, read back through the table and the logs endpoint's handler.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use aws_sdk_dynamodb::types::AttributeValue;
+use integration_tests::{Api, ApiRequest, FaultyStore, LOGS_TABLE, TestStore, client_for};
+use serde_json::{Value, json};
+use shared::LogStore;
+
+const RETENTION: u64 = 7 * 24 * 3600;
+
+fn now() -> u64 {
+    1_700_000_000
+}
+
+fn app(logs: LogStore) -> record_email_event::App {
+    record_email_event::App {
+        logs,
+        retention_seconds: RETENTION,
+    }
+}
+
+/// An SQS batch as Lambda delivers it: message ids `m0`, `m1`, ... in order.
+fn batch(bodies: &[String]) -> SqsEvent {
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            json!({"messageId": format!("m{i}"), "receiptHandle": "r", "body": body,
+                   "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs",
+                   "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:email-events",
+                   "awsRegion": "us-east-1"})
+        })
+        .collect();
+    serde_json::from_value(json!({ "Records": records })).expect("an SQS event")
+}
+
+fn failures(response: &SqsBatchResponse) -> Vec<String> {
+    response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
+}
+
+fn sent(log_id: &str, created: u64) -> String {
+    json!({"event": "sent", "log_id": log_id, "email": "matt@sendwithus.com", "created": created,
+           "recipient_name": "Matt", "email_id": "tem_1", "email_name": "Order Confirmation",
+           "email_version": "Version A"})
+    .to_string()
+}
+
+fn status(log_id: &str, created: u64, status: &str, at: u64) -> String {
+    json!({"event": "status", "log_id": log_id, "email": "matt@sendwithus.com", "created": created,
+           "status": status, "message": format!("SendGrid: {status}"), "at": at})
+    .to_string()
+}
+
+/// Delivers each body as its own batch, in order, and asserts none failed.
+async fn deliver(store: &TestStore, bodies: &[String]) {
+    let app = app(store.logs());
+    for body in bodies {
+        let response = app.handle(batch(std::slice::from_ref(body))).await.unwrap();
+        assert_eq!(failures(&response), Vec::<String>::new(), "{body}");
+    }
+}
+
+/// The logs the endpoint returns for matt@sendwithus.com.
+async fn logs(store: &TestStore, query: &[(&str, &str)]) -> Vec<Value> {
+    let api = Api::new(store, now);
+    let request = query.iter().fold(
+        ApiRequest::get("/api/v1/customers/matt@sendwithus.com/logs"),
+        |request, (name, value)| request.query(name, value),
+    );
+    let reply = api.send(request).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.json()["logs"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_sent_event_becomes_a_complete_log() {
+    let store = TestStore::start().await;
+    deliver(&store, &[sent("log_1", 100)]).await;
+    assert_eq!(
+        logs(&store, &[]).await,
+        [
+            json!({"object": "log", "id": "log_1", "created": 100, "recipient_name": "Matt",
+                "recipient_address": "matt@sendwithus.com", "status": "sent", "message": null,
+                "email_id": "tem_1", "email_name": "Order Confirmation",
+                "email_version": "Version A"})
+        ]
+    );
+}
+
+#[tokio::test]
+async fn duplicates_change_nothing_and_count_as_processed() {
+    let store = TestStore::start().await;
+    deliver(
+        &store,
+        &[sent("log_1", 100), status("log_1", 100, "opened", 150)],
+    )
+    .await;
+    let before = store.items(LOGS_TABLE).await;
+    // Redelivered, in one batch: every message processed, nothing changed.
+    let response = app(store.logs())
+        .handle(batch(&[
+            sent("log_1", 100),
+            status("log_1", 100, "opened", 150),
+        ]))
+        .await
+        .unwrap();
+    assert!(failures(&response).is_empty());
+    assert_eq!(store.items(LOGS_TABLE).await, before);
+    // A redelivered `sent` does not overwrite details with other values either.
+    let altered = sent("log_1", 100).replace("Version A", "Version Z");
+    deliver(&store, &[altered]).await;
+    assert_eq!(store.items(LOGS_TABLE).await, before);
+}
+
+#[tokio::test]
+async fn a_stale_status_is_ignored_and_counts_as_processed() {
+    let store = TestStore::start().await;
+    deliver(
+        &store,
+        &[sent("log_1", 100), status("log_1", 100, "opened", 200)],
+    )
+    .await;
+    // Arrives late, happened earlier.
+    deliver(&store, &[status("log_1", 100, "delivered", 150)]).await;
+    let log = &logs(&store, &[]).await[0];
+    assert_eq!(log["status"], "opened");
+    assert_eq!(log["message"], "SendGrid: opened");
+}
+
+#[tokio::test]
+async fn statuses_apply_by_time_whatever_the_arrival_order() {
+    for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
+        let store = TestStore::start().await;
+        let events = [
+            status("log_1", 100, "delivered", 120),
+            status("log_1", 100, "opened", 130),
+            status("log_1", 100, "clicked", 140),
+        ];
+        let shuffled: Vec<String> = order.iter().map(|&i| events[i].clone()).collect();
+        deliver(&store, &shuffled).await;
+        deliver(&store, &[sent("log_1", 100)]).await;
+        assert_eq!(logs(&store, &[]).await[0]["status"], "clicked", "{order:?}");
+    }
+}
+
+#[tokio::test]
+async fn equal_times_go_to_the_later_status_in_the_list() {
+    for pair in [["delivered", "opened"], ["opened", "delivered"]] {
+        let store = TestStore::start().await;
+        deliver(&store, &[sent("log_1", 100)]).await;
+        deliver(&store, &pair.map(|s| status("log_1", 100, s, 150))).await;
+        assert_eq!(logs(&store, &[]).await[0]["status"], "opened", "{pair:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_status_before_its_send_is_kept_and_the_send_completes_it() {
+    let store = TestStore::start().await;
+    deliver(&store, &[status("log_1", 100, "delivered", 105)]).await;
+    let early = &logs(&store, &[]).await[0];
+    assert_eq!(early["status"], "delivered");
+    assert_eq!(early["email_id"], Value::Null);
+    deliver(&store, &[sent("log_1", 100)]).await;
+    assert_eq!(
+        logs(&store, &[]).await,
+        [
+            json!({"object": "log", "id": "log_1", "created": 100, "recipient_name": "Matt",
+                "recipient_address": "matt@sendwithus.com", "status": "delivered",
+                "message": "SendGrid: delivered", "email_id": "tem_1",
+                "email_name": "Order Confirmation", "email_version": "Version A"})
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_status_at_the_send_time_does_not_undo_sent_unless_later_in_the_list() {
+    let store = TestStore::start().await;
+    deliver(
+        &store,
+        &[sent("log_1", 100), status("log_1", 100, "queued", 100)],
+    )
+    .await;
+    assert_eq!(logs(&store, &[]).await[0]["status"], "sent");
+    deliver(&store, &[status("log_1", 100, "deferred", 100)]).await;
+    assert_eq!(logs(&store, &[]).await[0]["status"], "deferred");
+}
+
+#[tokio::test]
+async fn same_second_logs_stay_distinct() {
+    let store = TestStore::start().await;
+    deliver(
+        &store,
+        &[
+            sent("log_a", 100),
+            sent("log_b", 100),
+            status("log_a", 100, "opened", 101),
+        ],
+    )
+    .await;
+    let logs = logs(&store, &[]).await;
+    assert_eq!(logs.len(), 2);
+    let mut pairs: Vec<(String, String)> = logs
+        .iter()
+        .map(|l| {
+            (
+                l["id"].as_str().unwrap().into(),
+                l["status"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    pairs.sort();
+    assert_eq!(
+        pairs,
+        [
+            ("log_a".into(), "opened".into()),
+            ("log_b".into(), "sent".into())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn every_log_carries_its_expiry_from_the_send_time() {
+    let store = TestStore::start().await;
+    // One log created by its send, one by a status that came first: same rule for both.
+    deliver(
+        &store,
+        &[
+            sent("log_s", 1_000),
+            status("log_t", 2_000, "opened", 2_500),
+        ],
+    )
+    .await;
+    let ttl = shared::schema::LOGS.ttl_attribute.unwrap();
+    let mut expiries: Vec<(String, AttributeValue)> = store
+        .items(LOGS_TABLE)
+        .await
+        .into_iter()
+        .map(|item| {
+            let id = item["log_id"].as_s().unwrap().clone();
+            (id, item[ttl].clone())
+        })
+        .collect();
+    expiries.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        expiries,
+        [
+            (
+                "log_s".into(),
+                AttributeValue::N((1_000 + RETENTION).to_string())
+            ),
+            (
+                "log_t".into(),
+                AttributeValue::N((2_000 + RETENTION).to_string())
+            ),
+        ]
+    );
+    // A redelivered event computes the same expiry: nothing moves.
+    let before = store.items(LOGS_TABLE).await;
+    deliver(&store, &[sent("log_t", 2_000)]).await;
+    let after = store.items(LOGS_TABLE).await;
+    let expiry = |items: &[std::collections::HashMap<String, AttributeValue>], id: &str| {
+        items
+            .iter()
+            .find(|i| i["log_id"].as_s().unwrap() == id)
+            .unwrap()[ttl]
+            .clone()
+    };
+    assert_eq!(expiry(&before, "log_t"), expiry(&after, "log_t"));
+}
+
+#[tokio::test]
+async fn invalid_messages_are_reported_by_id_and_the_rest_are_recorded() {
+    let store = TestStore::start().await;
+    let bodies = vec![
+        sent("log_ok_1", 100),
+        "{not json".to_owned(),
+        json!({"event": "sent", "log_id": "l", "email": "matt@sendwithus.com", "created": "100"})
+            .to_string(),
+        json!({"event": "bought", "log_id": "l", "email": "matt@sendwithus.com", "created": 100})
+            .to_string(),
+        json!({"event": "sent", "log_id": "l", "email": "not-an-address", "created": 100})
+            .to_string(),
+        json!({"event": "status", "log_id": "l", "email": "matt@sendwithus.com", "created": 100,
+               "status": "read", "at": 101})
+        .to_string(),
+        json!({"event": "sent", "log_id": 7, "email": "matt@sendwithus.com", "created": 100})
+            .to_string(),
+        String::new(),
+        sent("log_ok_2", 200),
+    ];
+    let response = app(store.logs()).handle(batch(&bodies)).await.unwrap();
+    assert_eq!(
+        failures(&response),
+        ["m1", "m2", "m3", "m4", "m5", "m6", "m7"]
+    );
+    let ids: Vec<Value> = logs(&store, &[])
+        .await
+        .iter()
+        .map(|l| l["id"].clone())
+        .collect();
+    assert_eq!(ids, [json!("log_ok_2"), json!("log_ok_1")]);
+}
+
+#[tokio::test]
+async fn a_store_failure_fails_only_the_messages_it_touched() {
+    let store = TestStore::start().await;
+    // The store fails every write for one log, and only for that one.
+    let faulty = FaultyStore::in_front_of(&store, |request| {
+        String::from_utf8_lossy(request).contains("log_unlucky")
+    })
+    .await;
+    let logs_behind_fault = LogStore::new(client_for(&faulty.endpoint).await, LOGS_TABLE);
+    let response = app(logs_behind_fault)
+        .handle(batch(&[
+            sent("log_a", 100),
+            sent("log_unlucky", 150),
+            sent("log_b", 200),
+        ]))
+        .await
+        .unwrap();
+    assert_eq!(failures(&response), ["m1"]);
+    let ids: Vec<Value> = logs(&store, &[])
+        .await
+        .iter()
+        .map(|l| l["id"].clone())
+        .collect();
+    assert_eq!(ids, [json!("log_b"), json!("log_a")]);
+}
+
+#[tokio::test]
+async fn a_store_that_is_down_fails_every_message_but_not_the_invocation() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let logs = LogStore::new(client_for(&closed).await, LOGS_TABLE);
+    let response = app(logs)
+        .handle(batch(&[sent("log_a", 100), sent("log_b", 200)]))
+        .await
+        .unwrap();
+    assert_eq!(failures(&response), ["m0", "m1"]);
+}
+
+#[tokio::test]
+async fn read_back_through_the_endpoint_order_count_and_bounds() {
+    let store = TestStore::start().await;
+    let events: Vec<String> = (1..=6).map(|i| sent(&format!("log_{i}"), i * 10)).collect();
+    deliver(&store, &events).await;
+    let ids = |logs: Vec<Value>| -> Vec<String> {
+        logs.iter()
+            .map(|l| l["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        ids(logs(&store, &[]).await),
+        ["log_6", "log_5", "log_4", "log_3", "log_2", "log_1"]
+    );
+    assert_eq!(
+        ids(logs(&store, &[("count", "2")]).await),
+        ["log_6", "log_5"]
+    );
+    assert_eq!(
+        ids(logs(&store, &[("created_gt", "20"), ("created_lt", "50")]).await),
+        ["log_4", "log_3"]
+    );
+}
+
+#[tokio::test]
+async fn the_store_reports_duplicates_and_stale_statuses_as_already_reflected() {
+    use shared::logs::Recorded::{AlreadyReflected, Applied};
+    let store = TestStore::start().await;
+    let logs = store.logs();
+    let record = |body: String| {
+        let logs = logs.clone();
+        async move {
+            let event = shared::EmailEvent::parse(&body).unwrap();
+            logs.record(&event, RETENTION).await.unwrap()
+        }
+    };
+    assert_eq!(record(sent("log_1", 100)).await, Applied);
+    assert_eq!(record(sent("log_1", 100)).await, AlreadyReflected);
+    assert_eq!(record(status("log_1", 100, "opened", 150)).await, Applied);
+    assert_eq!(
+        record(status("log_1", 100, "opened", 150)).await,
+        AlreadyReflected
+    );
+    assert_eq!(
+        record(status("log_1", 100, "delivered", 150)).await,
+        AlreadyReflected
+    );
+    assert_eq!(
+        record(status("log_1", 100, "delivered", 140)).await,
+        AlreadyReflected
+    );
+    assert_eq!(record(status("log_1", 100, "clicked", 150)).await, Applied);
+    // The first of two same-time, same-status events wins; the second changes nothing.
+    let other_message = status("log_1", 100, "clicked", 150).replace("SendGrid: clicked", "other");
+    assert_eq!(record(other_message).await, AlreadyReflected);
+    assert_eq!(logs(&store, &[]).await[0]["message"], "SendGrid: clicked");
+}
