@@ -374,9 +374,9 @@ async fn read_back_through_the_endpoint_order_count_and_bounds() {
 async fn the_store_reports_duplicates_and_stale_statuses_as_already_reflected() {
     use shared::logs::Recorded::{AlreadyReflected, Applied};
     let store = TestStore::start().await;
-    let logs = store.logs();
+    let log_store = store.logs();
     let record = |body: String| {
-        let logs = logs.clone();
+        let logs = log_store.clone();
         async move {
             let event = shared::EmailEvent::parse(&body).unwrap();
             logs.record(&event, RETENTION).await.unwrap()
