@@ -4,6 +4,7 @@
 //! the end, moves it to the dead-letter queue. It never fails the other messages of its batch.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use futures::future::join_all;
 use shared::logs::{Recorded, retention_seconds_from_env};
 use shared::{ApiError, EmailEvent, LogStore};
 
@@ -21,13 +22,16 @@ impl App {
         })
     }
 
-    /// Records every message of the batch and names the ones that must be retried. A failure
-    /// without a message id cannot be reported item by item, so it fails the whole batch: the
-    /// queue then retries every message, and the writes already made are idempotent.
+    /// Records every message of the batch and names the ones that must be retried. The messages
+    /// are written concurrently (the rules make order irrelevant), so a slow store costs one
+    /// store timeout per batch, not one per message. A failure without a message id cannot be
+    /// reported item by item, so it fails the whole batch: the queue then retries every message,
+    /// and the writes already made are idempotent.
     pub async fn handle(&self, event: SqsEvent) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+        let outcomes = join_all(event.records.iter().map(|message| self.record(message))).await;
         let mut response = SqsBatchResponse::default();
-        for message in &event.records {
-            if let Err(reason) = self.record(message).await {
+        for (message, outcome) in event.records.iter().zip(outcomes) {
+            if let Err(reason) = outcome {
                 let Some(id) = message.message_id.clone() else {
                     return Err(format!("a message without an id failed: {reason}").into());
                 };

@@ -403,3 +403,29 @@ async fn the_store_reports_duplicates_and_stale_statuses_as_already_reflected() 
     assert_eq!(record(other_message).await, AlreadyReflected);
     assert_eq!(logs(&store, &[]).await[0]["message"], "SendGrid: clicked");
 }
+
+#[tokio::test]
+async fn a_store_that_hangs_fails_the_batch_messages_without_hanging_the_function() {
+    // Accepts connections and never answers; the sockets stay open until the test ends.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let logs = LogStore::new(client_for(&endpoint).await, LOGS_TABLE);
+    let bodies: Vec<String> = (0..10)
+        .map(|i| sent(&format!("log_{i}"), 100 + i))
+        .collect();
+    // Far beyond one store timeout, far below ten of them: only messages handled one after the
+    // other, or a hang, would reach it.
+    let guard = shared::config::OPERATION_TIMEOUT * 5;
+    let response = tokio::time::timeout(guard, app(logs).handle(batch(&bodies)))
+        .await
+        .expect("the batch finished before the guard")
+        .unwrap();
+    assert_eq!(failures(&response).len(), 10);
+    holder.abort();
+}
