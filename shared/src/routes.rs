@@ -42,6 +42,15 @@ pub const ROUTES: [Route; 4] = [
 /// Functions that no route reaches: they are fed by a queue.
 pub const QUEUE_FUNCTIONS: [&str; 1] = ["record-email-event"];
 
+/// Every function crate under `functions/`, each once.
+pub fn all_functions() -> std::collections::BTreeSet<&'static str> {
+    ROUTES
+        .iter()
+        .map(|route| route.function)
+        .chain(QUEUE_FUNCTIONS)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

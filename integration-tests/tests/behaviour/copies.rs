@@ -3,7 +3,7 @@
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use integration_tests::{Api, TestStore, workspace_root};
-use shared::routes::{QUEUE_FUNCTIONS, ROUTES};
+use shared::routes::{ROUTES, all_functions};
 use std::collections::BTreeSet;
 
 fn now() -> u64 {
@@ -59,12 +59,7 @@ fn every_function_crate_is_routed_or_queued_and_a_workspace_member() {
         .unwrap()
         .map(|entry| entry.unwrap().file_name().into_string().unwrap())
         .collect();
-    let declared: BTreeSet<String> = ROUTES
-        .iter()
-        .map(|r| r.function)
-        .chain(QUEUE_FUNCTIONS)
-        .map(str::to_owned)
-        .collect();
+    let declared: BTreeSet<String> = all_functions().into_iter().map(str::to_owned).collect();
     assert_eq!(on_disk, declared);
     for function in &declared {
         assert!(

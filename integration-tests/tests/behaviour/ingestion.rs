@@ -77,6 +77,15 @@ async fn logs(store: &TestStore, query: &[(&str, &str)]) -> Vec<Value> {
     reply.json()["logs"].as_array().unwrap().clone()
 }
 
+/// The ids of those logs, newest first.
+async fn log_ids(store: &TestStore, query: &[(&str, &str)]) -> Vec<String> {
+    logs(store, query)
+        .await
+        .iter()
+        .map(|log| log["id"].as_str().expect("an id").to_owned())
+        .collect()
+}
+
 #[tokio::test]
 async fn a_sent_event_becomes_a_complete_log() {
     let store = TestStore::start().await;
@@ -298,12 +307,7 @@ async fn invalid_messages_are_reported_by_id_and_the_rest_are_recorded() {
         failures(&response),
         ["m1", "m2", "m3", "m4", "m5", "m6", "m7"]
     );
-    let ids: Vec<Value> = logs(&store, &[])
-        .await
-        .iter()
-        .map(|l| l["id"].clone())
-        .collect();
-    assert_eq!(ids, [json!("log_ok_2"), json!("log_ok_1")]);
+    assert_eq!(log_ids(&store, &[]).await, ["log_ok_2", "log_ok_1"]);
 }
 
 #[tokio::test]
@@ -324,12 +328,7 @@ async fn a_store_failure_fails_only_the_messages_it_touched() {
         .await
         .unwrap();
     assert_eq!(failures(&response), ["m1"]);
-    let ids: Vec<Value> = logs(&store, &[])
-        .await
-        .iter()
-        .map(|l| l["id"].clone())
-        .collect();
-    assert_eq!(ids, [json!("log_b"), json!("log_a")]);
+    assert_eq!(log_ids(&store, &[]).await, ["log_b", "log_a"]);
 }
 
 #[tokio::test]
@@ -351,21 +350,13 @@ async fn read_back_through_the_endpoint_order_count_and_bounds() {
     let store = TestStore::start().await;
     let events: Vec<String> = (1..=6).map(|i| sent(&format!("log_{i}"), i * 10)).collect();
     deliver(&store, &events).await;
-    let ids = |logs: Vec<Value>| -> Vec<String> {
-        logs.iter()
-            .map(|l| l["id"].as_str().unwrap().to_owned())
-            .collect()
-    };
     assert_eq!(
-        ids(logs(&store, &[]).await),
+        log_ids(&store, &[]).await,
         ["log_6", "log_5", "log_4", "log_3", "log_2", "log_1"]
     );
+    assert_eq!(log_ids(&store, &[("count", "2")]).await, ["log_6", "log_5"]);
     assert_eq!(
-        ids(logs(&store, &[("count", "2")]).await),
-        ["log_6", "log_5"]
-    );
-    assert_eq!(
-        ids(logs(&store, &[("created_gt", "20"), ("created_lt", "50")]).await),
+        log_ids(&store, &[("created_gt", "20"), ("created_lt", "50")]).await,
         ["log_4", "log_3"]
     );
 }

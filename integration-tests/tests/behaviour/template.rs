@@ -4,7 +4,7 @@
 
 use integration_tests::workspace_root;
 use serde_json::{Value, json};
-use shared::routes::{QUEUE_FUNCTIONS, ROUTES};
+use shared::routes::{ROUTES, all_functions};
 use shared::schema::{CUSTOMERS, LOG_RETENTION_DAYS_ENV, LOGS, TableSpec};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -155,12 +155,7 @@ fn the_stage_is_default_and_throttled_by_parameters() {
 #[test]
 fn every_function_crate_is_deployed_from_its_own_folder() {
     let deployed: BTreeSet<String> = functions().into_keys().collect();
-    let crates: BTreeSet<String> = ROUTES
-        .iter()
-        .map(|r| r.function)
-        .chain(QUEUE_FUNCTIONS)
-        .map(str::to_owned)
-        .collect();
+    let crates: BTreeSet<String> = all_functions().into_iter().map(str::to_owned).collect();
     assert_eq!(deployed, crates);
     for (binary, id) in functions() {
         let sam = &templates().sam["Resources"][&id];
