@@ -11,11 +11,12 @@ NODE_STAMP := infra/node_modules/.installed-$(shell cksum < infra/package-lock.j
 # cargo finds `cargo lambda` on PATH; the project's own copy comes first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help dev test tools check-rust test-rust test-python
+.PHONY: help dev test bench tools check-rust test-rust test-python
 
 help:
 	@echo "make dev    run the API locally on http://127.0.0.1:9000 (installs what is missing)"
 	@echo "make test   run every test and check"
+	@echo "make bench  latency of each route through a running make dev"
 
 $(VENV_STAMP): requirements.lock
 	@command -v python3 >/dev/null || { echo "make: python3 is needed to install the project's tools" >&2; exit 1; }
@@ -49,3 +50,6 @@ test-rust: $(VENV_STAMP)
 test-python: tools
 	node infra/lint-workflows.cjs
 	$(VENV)/bin/python -m pytest -q tests
+
+bench: $(VENV_STAMP)
+	$(VENV)/bin/python bench/local_latency.py
