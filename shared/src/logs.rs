@@ -191,25 +191,20 @@ impl LogStore {
             .expression_attribute_values(":pk", AttributeValue::S(email.as_str().to_owned()))
             .scan_index_forward(false)
             .limit(query.count as i32);
-        let condition = match range {
-            KeyRange::All => "#pk = :pk",
-            KeyRange::AtLeast(low) => {
-                request = request.expression_attribute_values(":low", AttributeValue::S(low));
-                "#pk = :pk AND #sk >= :low"
-            }
-            KeyRange::Below(high) => {
-                request = request.expression_attribute_values(":high", AttributeValue::S(high));
-                "#pk = :pk AND #sk < :high"
-            }
-            KeyRange::Between(low, high) => {
-                request = request
-                    .expression_attribute_values(":low", AttributeValue::S(low))
-                    .expression_attribute_values(":high", AttributeValue::S(high));
-                "#pk = :pk AND #sk BETWEEN :low AND :high"
-            }
+        let (condition, bounds) = match range {
+            KeyRange::All => ("#pk = :pk", vec![]),
+            KeyRange::AtLeast(low) => ("#pk = :pk AND #sk >= :low", vec![(":low", low)]),
+            KeyRange::Below(high) => ("#pk = :pk AND #sk < :high", vec![(":high", high)]),
+            KeyRange::Between(low, high) => (
+                "#pk = :pk AND #sk BETWEEN :low AND :high",
+                vec![(":low", low), (":high", high)],
+            ),
         };
-        if !matches!(condition, "#pk = :pk") {
+        if !bounds.is_empty() {
             request = request.expression_attribute_names("#sk", LOGS_SORT_KEY);
+        }
+        for (placeholder, bound) in bounds {
+            request = request.expression_attribute_values(placeholder, AttributeValue::S(bound));
         }
         let output = request
             .key_condition_expression(condition)
