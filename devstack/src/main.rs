@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::oneshot;
 
-use devstack::{CUSTOMERS_TABLE, DEV_API_KEY, LOGS_TABLE, REGION};
+use devstack::{CUSTOMERS_TABLE, DEV_API_KEY, LOGS_TABLE, REGION, store_client};
 /// How long the functions' processes get to stop before they are killed.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
@@ -188,18 +188,6 @@ impl Store {
         let _ = self.shutdown.send(());
         let _ = tokio::time::timeout(STOP_GRACE, self.task).await;
     }
-}
-
-async fn store_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "devstack",
-        ))
-        .load()
-        .await;
-    shared::config::client_from(&config)
 }
 
 /// `cargo lambda watch` in a process group of its own, so that stopping it stops every function

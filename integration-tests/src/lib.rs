@@ -2,9 +2,7 @@
 //! on 127.0.0.1 for each test, with the tables created from the shared schema, and API Gateway
 //! HTTP API (v2) requests built the way the gateway and `cargo lambda watch` deliver them.
 
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::types::AttributeValue;
 use shared::routes::{EMAIL_PARAM, ROUTES};
 use shared::schema::{CUSTOMERS, LOGS};
@@ -31,13 +29,7 @@ pub fn workspace_root() -> PathBuf {
 
 /// A client with the functions' own timeouts and retries, pointed at `endpoint`.
 pub async fn client_for(endpoint: &str) -> Client {
-    let sdk_config = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .load()
-        .await;
-    shared::config::client_from(&sdk_config)
+    devstack::store_client(endpoint).await
 }
 
 /// A dynoxide server on a random loopback port with both tables, stopped when dropped.
@@ -501,4 +493,39 @@ async fn answer(mut socket: tokio::net::TcpStream, fault: &Fault) -> std::io::Re
     };
     socket.write_all(&response).await?;
     socket.shutdown().await
+}
+
+/// An endpoint on 127.0.0.1 where nothing listens: a store that is down.
+pub fn closed_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    format!("http://{}", listener.local_addr().expect("local addr"))
+}
+
+/// A store that hangs: it accepts connections and never answers. The sockets stay open until it
+/// is dropped with the test.
+pub struct HangingStore {
+    pub endpoint: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HangingStore {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let endpoint = format!("http://{}", listener.local_addr().expect("local addr"));
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        Self { endpoint, task }
+    }
+}
+
+impl Drop for HangingStore {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }

@@ -3,7 +3,9 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_dynamodb::types::AttributeValue;
-use integration_tests::{Api, ApiRequest, FaultyStore, LOGS_TABLE, TestStore, client_for};
+use integration_tests::{
+    Api, ApiRequest, FaultyStore, HangingStore, LOGS_TABLE, TestStore, client_for, closed_endpoint,
+};
 use serde_json::{Value, json};
 use shared::LogStore;
 
@@ -333,10 +335,7 @@ async fn a_store_failure_fails_only_the_messages_it_touched() {
 
 #[tokio::test]
 async fn a_store_that_is_down_fails_every_message_but_not_the_invocation() {
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
+    let closed = closed_endpoint();
     let logs = LogStore::new(client_for(&closed).await, LOGS_TABLE);
     let response = app(logs)
         .handle(batch(&[sent("log_a", 100), sent("log_b", 200)]))
@@ -397,16 +396,8 @@ async fn the_store_reports_duplicates_and_stale_statuses_as_already_reflected() 
 
 #[tokio::test]
 async fn a_store_that_hangs_fails_the_batch_messages_without_hanging_the_function() {
-    // Accepts connections and never answers; the sockets stay open until the test ends.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let holder = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            held.push(socket);
-        }
-    });
-    let logs = LogStore::new(client_for(&endpoint).await, LOGS_TABLE);
+    let hanging = HangingStore::start().await;
+    let logs = LogStore::new(client_for(&hanging.endpoint).await, LOGS_TABLE);
     let bodies: Vec<String> = (0..10)
         .map(|i| sent(&format!("log_{i}"), 100 + i))
         .collect();
@@ -418,5 +409,4 @@ async fn a_store_that_hangs_fails_the_batch_messages_without_hanging_the_functio
         .expect("the batch finished before the guard")
         .unwrap();
     assert_eq!(failures(&response).len(), 10);
-    holder.abort();
 }

@@ -1,10 +1,11 @@
 //! A store that is down, hangs, throttles or fails: a 5xx with a plain-text reason, in bounded
 //! time, and never a panic or an internal detail.
 
-use integration_tests::{Api, ApiRequest, FaultyStore, Reply, TestStore, client_for};
+use integration_tests::{
+    Api, ApiRequest, FaultyStore, HangingStore, Reply, TestStore, client_for, closed_endpoint,
+};
 use shared::{CustomerStore, LogStore};
 use std::time::Duration;
-use tokio::net::TcpListener;
 
 fn now() -> u64 {
     1_700_000_000
@@ -57,10 +58,7 @@ fn assert_no_internals(reply: &Reply) {
 #[tokio::test]
 async fn a_store_that_is_down_is_503() {
     // A port that was just free: nothing listens there.
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
+    let closed = closed_endpoint();
     let api = api_against(&closed, "customers-test", "logs-test").await;
     for reply in every_route_replies(&api).await {
         reply.assert_error(503);
@@ -70,21 +68,12 @@ async fn a_store_that_is_down_is_503() {
 
 #[tokio::test]
 async fn a_store_that_hangs_is_503() {
-    // Accepts connections and never answers; the sockets stay open until the test ends.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let holder = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            held.push(socket);
-        }
-    });
-    let api = api_against(&endpoint, "customers-test", "logs-test").await;
+    let hanging = HangingStore::start().await;
+    let api = api_against(&hanging.endpoint, "customers-test", "logs-test").await;
     for reply in every_route_replies(&api).await {
         reply.assert_error(503);
         assert_no_internals(&reply);
     }
-    holder.abort();
 }
 
 #[tokio::test]
