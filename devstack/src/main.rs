@@ -131,12 +131,14 @@ fn take_lock(data_dir: &Path) -> Result<File, String> {
 fn ensure_port_free(port: u16, variable: &str, what: &str) -> Result<(), String> {
     std::net::TcpListener::bind(("127.0.0.1", port))
         .map(drop)
-        .map_err(|e| {
-            format!(
-                "port {port} on 127.0.0.1 is already in use ({e}), so {what} cannot listen there. \
-                 Stop what uses it, or set {variable} to a free port."
-            )
-        })
+        .map_err(|e| port_taken(port, variable, what, &e))
+}
+
+fn port_taken(port: u16, variable: &str, what: &str, error: &std::io::Error) -> String {
+    format!(
+        "port {port} on 127.0.0.1 is already in use ({error}), so {what} cannot listen there. \
+         Stop what uses it, or set {variable} to a free port."
+    )
 }
 
 /// dynoxide, embedded, on a loopback port.
@@ -148,12 +150,9 @@ struct Store {
 
 impl Store {
     async fn start(file: &Path, port: u16) -> Result<Self, String> {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
-            format!(
-                "port {port} on 127.0.0.1 is already in use ({e}), so the store cannot listen there. \
-                 Stop what uses it, or set DEV_STORE_PORT to a free port."
-            )
-        })?;
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| port_taken(port, "DEV_STORE_PORT", "the store", &e))?;
         let endpoint = format!(
             "http://{}",
             listener.local_addr().map_err(|e| e.to_string())?
