@@ -11,12 +11,13 @@ NODE_STAMP := infra/node_modules/.installed-$(shell cksum < infra/package-lock.j
 # cargo finds `cargo lambda` on PATH; the project's own copy comes first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help dev test bench tools check-rust test-rust test-python
+.PHONY: help dev test bench bench-cold tools check-rust test-rust test-python
 
 help:
 	@echo "make dev    run the API locally on http://127.0.0.1:9000 (installs what is missing)"
 	@echo "make test   run every test and check"
 	@echo "make bench  latency of each route through a running make dev"
+	@echo "make bench-cold  cold start of each release bootstrap against a bare Lambda function"
 
 $(VENV_STAMP): requirements.lock
 	@command -v python3 >/dev/null || { echo "make: python3 is needed to install the project's tools" >&2; exit 1; }
@@ -53,3 +54,7 @@ test-python: tools
 
 bench: $(VENV_STAMP)
 	$(VENV)/bin/python bench/local_latency.py
+
+# Release builds: minutes, so never part of `make test`. Writes bench/results/cold-start.md.
+bench-cold: $(VENV_STAMP)
+	$(VENV)/bin/python bench/cold_start.py

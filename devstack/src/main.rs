@@ -19,9 +19,8 @@ use std::process::{Child, Command, ExitCode};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::oneshot;
 
-use devstack::{CUSTOMERS_TABLE, DEV_API_KEY, LOGS_TABLE, REGION, store_client};
+use devstack::{CUSTOMERS_TABLE, DEV_API_KEY, LOGS_TABLE, LocalStore, REGION};
 /// How long the functions' processes get to stop before they are killed.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
@@ -87,7 +86,15 @@ async fn run() -> Result<(), String> {
             }
         }
     }
-    let store = Store::start(&store_file, settings.store_port).await?;
+    let listener = TcpListener::bind(("127.0.0.1", settings.store_port))
+        .await
+        .map_err(|e| port_taken(settings.store_port, "DEV_STORE_PORT", "the store", &e))?;
+    let path = store_file
+        .to_str()
+        .ok_or("the data directory's path is not UTF-8")?;
+    let db = dynoxide::Database::new(path)
+        .map_err(|e| format!("cannot open the store file {path}: {e}"))?;
+    let store = LocalStore::start(listener, db).await?;
 
     let api_key = settings
         .api_key
@@ -96,7 +103,7 @@ async fn run() -> Result<(), String> {
     let mut watch = start_watch(&settings, &store.endpoint, &api_key)?;
     let outcome = serve_until_stopped(&mut watch, &settings, &api_key, &store.endpoint).await;
     stop_process_group(&mut watch);
-    store.stop().await;
+    store.stop(STOP_GRACE).await;
     println!("make dev: stopped.");
     outcome
 }
@@ -139,54 +146,6 @@ fn port_taken(port: u16, variable: &str, what: &str, error: &std::io::Error) -> 
         "port {port} on 127.0.0.1 is already in use ({error}), so {what} cannot listen there. \
          Stop what uses it, or set {variable} to a free port."
     )
-}
-
-/// dynoxide, embedded, on a loopback port.
-struct Store {
-    endpoint: String,
-    shutdown: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Store {
-    async fn start(file: &Path, port: u16) -> Result<Self, String> {
-        let listener = TcpListener::bind(("127.0.0.1", port))
-            .await
-            .map_err(|e| port_taken(port, "DEV_STORE_PORT", "the store", &e))?;
-        let endpoint = format!(
-            "http://{}",
-            listener.local_addr().map_err(|e| e.to_string())?
-        );
-        let path = file
-            .to_str()
-            .ok_or("the data directory's path is not UTF-8")?;
-        let db = dynoxide::Database::new(path)
-            .map_err(|e| format!("cannot open the store file {path}: {e}"))?;
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let signal = async move {
-                let _ = stopped.await;
-            };
-            if let Err(e) = dynoxide::server::serve_with_shutdown(listener, db, signal).await {
-                eprintln!("make dev: the store stopped: {e}");
-            }
-        });
-        let store = Self {
-            endpoint,
-            shutdown,
-            task,
-        };
-        let client = store_client(&store.endpoint).await;
-        for (spec, name) in [(CUSTOMERS, CUSTOMERS_TABLE), (LOGS, LOGS_TABLE)] {
-            spec.create_if_missing(&client, name).await?;
-        }
-        Ok(store)
-    }
-
-    async fn stop(self) {
-        let _ = self.shutdown.send(());
-        let _ = tokio::time::timeout(STOP_GRACE, self.task).await;
-    }
 }
 
 /// `cargo lambda watch` in a process group of its own, so that stopping it stops every function

@@ -28,8 +28,8 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// A client with the functions' own timeouts and retries, pointed at `endpoint`.
-pub async fn client_for(endpoint: &str) -> Client {
-    devstack::store_client(endpoint).await
+pub fn client_for(endpoint: &str) -> Client {
+    devstack::store_client(endpoint)
 }
 
 /// A dynoxide server on a random loopback port with both tables, stopped when dropped.
@@ -56,7 +56,7 @@ impl TestStore {
             })
             .await;
         });
-        let client = client_for(&endpoint).await;
+        let client = client_for(&endpoint);
         CUSTOMERS
             .create_if_missing(&client, CUSTOMERS_TABLE)
             .await

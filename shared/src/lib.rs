@@ -2,8 +2,8 @@
 //! one place where results become the contract's HTTP responses.
 
 pub mod auth;
-pub mod config;
 pub mod customer;
+pub mod dynamodb;
 pub mod email;
 pub mod error;
 pub mod event;

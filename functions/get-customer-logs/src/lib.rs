@@ -11,10 +11,10 @@ pub struct App {
 }
 
 impl App {
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
+    pub fn from_env() -> Result<Self, lambda_http::Error> {
         Ok(Self {
             keys: ApiKeys::from_env()?,
-            logs: LogStore::from_env(shared::config::dynamodb_client().await)?,
+            logs: LogStore::from_env(shared::dynamodb::StoreSettings::from_env()?.client())?,
         })
     }
 

@@ -1,6 +1,6 @@
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::http::init_logging();
-    let app = get_customer::App::from_env().await?;
+    let app = get_customer::App::from_env()?;
     shared::http::serve(|request| app.handle(request)).await
 }

@@ -15,9 +15,9 @@ pub struct App {
 }
 
 impl App {
-    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
+    pub fn from_env() -> Result<Self, lambda_runtime::Error> {
         Ok(Self {
-            logs: LogStore::from_env(shared::config::dynamodb_client().await)?,
+            logs: LogStore::from_env(shared::dynamodb::StoreSettings::from_env()?.client())?,
             retention_seconds: retention_seconds_from_env()?,
         })
     }

@@ -69,6 +69,19 @@ fn every_function_crate_is_routed_or_queued_and_a_workspace_member() {
     }
 }
 
+/// cargo-lambda builds releases with `panic = "abort"` unless the profile says otherwise. With
+/// abort, a panicking handler would kill the warm process; with unwind, lambda_runtime reports it
+/// as the invocation's error and serves the next one (`make bench-cold` checks that on the built
+/// bare function).
+#[test]
+fn release_builds_unwind_so_a_panic_is_reported_as_the_invocations_error() {
+    let manifest: toml::Table = read("Cargo.toml").parse().unwrap();
+    assert_eq!(
+        manifest["profile"]["release"]["panic"].as_str(),
+        Some("unwind")
+    );
+}
+
 fn http_event(function: &str) -> serde_json::Value {
     serde_json::from_str(&read(&format!("events/{function}.json"))).expect("an event is JSON")
 }

@@ -320,7 +320,7 @@ async fn a_store_failure_fails_only_the_messages_it_touched() {
         String::from_utf8_lossy(request).contains("log_unlucky")
     })
     .await;
-    let logs_behind_fault = LogStore::new(client_for(&faulty.endpoint).await, LOGS_TABLE);
+    let logs_behind_fault = LogStore::new(client_for(&faulty.endpoint), LOGS_TABLE);
     let response = app(logs_behind_fault)
         .handle(batch(&[
             sent("log_a", 100),
@@ -336,7 +336,7 @@ async fn a_store_failure_fails_only_the_messages_it_touched() {
 #[tokio::test]
 async fn a_store_that_is_down_fails_every_message_but_not_the_invocation() {
     let closed = closed_endpoint();
-    let logs = LogStore::new(client_for(&closed).await, LOGS_TABLE);
+    let logs = LogStore::new(client_for(&closed), LOGS_TABLE);
     let response = app(logs)
         .handle(batch(&[sent("log_a", 100), sent("log_b", 200)]))
         .await
@@ -397,13 +397,13 @@ async fn the_store_reports_duplicates_and_stale_statuses_as_already_reflected() 
 #[tokio::test]
 async fn a_store_that_hangs_fails_the_batch_messages_without_hanging_the_function() {
     let hanging = HangingStore::start().await;
-    let logs = LogStore::new(client_for(&hanging.endpoint).await, LOGS_TABLE);
+    let logs = LogStore::new(client_for(&hanging.endpoint), LOGS_TABLE);
     let bodies: Vec<String> = (0..10)
         .map(|i| sent(&format!("log_{i}"), 100 + i))
         .collect();
     // Far beyond one store timeout, far below ten of them: only messages handled one after the
     // other, or a hang, would reach it.
-    let guard = shared::config::OPERATION_TIMEOUT * 5;
+    let guard = shared::dynamodb::OPERATION_TIMEOUT * 5;
     let response = tokio::time::timeout(guard, app(logs).handle(batch(&bodies)))
         .await
         .expect("the batch finished before the guard")

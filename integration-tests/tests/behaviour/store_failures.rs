@@ -24,7 +24,7 @@ fn every_route() -> Vec<ApiRequest> {
 }
 
 async fn api_against(endpoint: &str, customers_table: &str, logs_table: &str) -> Api {
-    let client = client_for(endpoint).await;
+    let client = client_for(endpoint);
     Api::with_stores(
         CustomerStore::new(client.clone(), customers_table),
         LogStore::new(client, logs_table),

@@ -180,7 +180,7 @@ fn every_function_crate_is_deployed_from_its_own_folder() {
 fn the_function_timeout_leaves_room_for_the_store_budget() {
     for (binary, _) in functions() {
         let timeout = function(&binary)["Properties"]["Timeout"].as_u64().unwrap();
-        let budget = shared::config::OPERATION_TIMEOUT + shared::config::CONNECT_TIMEOUT;
+        let budget = shared::dynamodb::OPERATION_TIMEOUT + shared::dynamodb::CONNECT_TIMEOUT;
         assert!(
             timeout >= 2 * budget.as_secs(),
             "{binary}: a {timeout}s timeout would cut off the store's {budget:?} budget"

@@ -1,0 +1,574 @@
+"""Cold start of every function, measured side by side with the smallest Lambda function in Rust.
+
+    make bench-cold                                   # build, measure, print, write bench/results/
+    BENCH_SPAWNS=30 BENCH_WARM=50 make bench-cold     # more samples
+    BENCH_COMPARE=DIR make bench-cold                 # also measure DIR/<function>/bootstrap,
+                                                      # e.g. the bootstraps of an older commit
+
+It builds the release bootstraps exactly as they are deployed (`cargo lambda build --release`, for
+this machine's architecture) together with `bench/bare-function` (the baseline, same profile), and
+starts the local store in memory (`devstack`'s `local-store`). Each bootstrap is then spawned
+BENCH_SPAWNS times (default 15) against a stand-in of the Lambda Runtime API, in both store modes:
+
+- `http`: the store over plain HTTP;
+- `tls`: the store behind a local TLS terminator whose certificate comes from a throwaway CA,
+  trusted through `SSL_CERT_FILE` (on AWS the first request pays a TLS handshake too).
+
+Both store endpoints are a small proxy in this script that counts the DynamoDB requests (by
+`X-Amz-Target`) each invocation makes. Spawns are interleaved across functions, so that the
+machine's noise falls on all of them alike; every number is also given as a ratio to the bare
+function measured in the same run, which is what means something on a shared machine.
+
+Per spawn: init = spawn to the first `GET /runtime/invocation/next`; first invocation = that
+request to the function's response (the event is already waiting, as on a cold start); cold =
+init + first. Then BENCH_WARM (default 30) warm invocations, one at a time; peak RSS is the
+process's VmHWM after them. Zipped = the bootstrap alone, deflated, as the deploy package holds it.
+
+The stand-in Runtime API (the subset of the Lambda Runtime API the functions use), on 127.0.0.1:
+  GET  /2018-06-01/runtime/invocation/next            the next event; blocks until there is one.
+       Headers: Lambda-Runtime-Aws-Request-Id, -Deadline-Ms, -Invoked-Function-Arn, -Trace-Id.
+  POST /2018-06-01/runtime/invocation/{id}/response   the function's result        -> 202
+  POST /2018-06-01/runtime/invocation/{id}/error      the invocation failed        -> 202
+  POST /2018-06-01/runtime/init/error                 init failed                  -> 202
+"""
+
+import asyncio
+import collections
+import datetime
+import hashlib
+import io
+import json
+import os
+import platform
+import queue
+import random
+import shutil
+import signal
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import trustme
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "cold-start.md"
+SPAWNS = int(os.environ.get("BENCH_SPAWNS") or "15")
+WARM = int(os.environ.get("BENCH_WARM") or "30")
+COMPARE = os.environ.get("BENCH_COMPARE") or ""
+BARE = "bare-function"
+# The functions, each with its sample event, what its response must say, and how many DynamoDB
+# requests one invocation must make. Upsert runs first so that the others find the customer.
+FUNCTIONS = [
+    ("upsert-customer", "upsert-customer.json", 1),
+    ("get-customer", "get-customer.json", 1),
+    ("get-customer-logs", "get-customer-logs.json", 1),
+    ("delete-customer", "delete-customer.json", 1),
+    # Two messages in the sample batch: one conditional write each.
+    ("record-email-event", "record-email-event.json", 2),
+]
+PLACE = {"upsert-customer": 0, "delete-customer": 2}
+API_KEY = "local-dev-key"
+TARGETS = {"init": 1.2, "cold_tls": 2.0, "zip_mb": 2.5}
+
+
+def target_dir():
+    return Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
+
+
+def build():
+    names = [name for name, _, _ in FUNCTIONS] + [BARE]
+    packages = [arg for name in names for arg in ("-p", name)]
+    print("building the release bootstraps: cargo lambda build --release " + " ".join(packages),
+          flush=True)
+    subprocess.run(["cargo", "lambda", "build", "--release", *packages], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--quiet", "-p", "devstack", "--bin", "local-store"],
+                   cwd=ROOT, check=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The store, and the counting proxy in front of it (plain and TLS).
+
+
+def start_store():
+    store = subprocess.Popen([str(target_dir() / "debug" / "local-store")], cwd=ROOT,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    line = store.stdout.readline().strip()
+    if not line.startswith("ready http://"):
+        store.kill()
+        sys.exit(f"bench: the local store did not start ({line!r})")
+    host, port = line.removeprefix("ready http://").rsplit(":", 1)
+    return store, (host, int(port))
+
+
+class CountingProxy:
+    """Forwards HTTP/1.1 to the store and counts the requests by their `X-Amz-Target`."""
+
+    def __init__(self, upstream, tls_context):
+        self.upstream = upstream
+        self.tls_context = tls_context
+        self.counts = collections.Counter()
+        self.lock = threading.Lock()
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        self.ready.wait()
+
+    def total(self):
+        with self.lock:
+            return sum(self.counts.values())
+
+    def _run(self):
+        asyncio.set_event_loop(self.loop)
+        self.plain = self.loop.run_until_complete(
+            asyncio.start_server(self._serve, "127.0.0.1", 0))
+        self.tls = self.loop.run_until_complete(
+            asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls_context))
+        self.http_port = self.plain.sockets[0].getsockname()[1]
+        self.tls_port = self.tls.sockets[0].getsockname()[1]
+        self.ready.set()
+        self.loop.run_forever()
+
+    def stop(self):
+        def close():
+            self.plain.close()
+            self.tls.close()
+            self.loop.stop()
+        self.loop.call_soon_threadsafe(close)
+        self.thread.join(timeout=5)
+
+    async def _serve(self, client_reader, client_writer):
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.upstream)
+        except OSError:
+            client_writer.close()
+            return
+        back = asyncio.ensure_future(self._pipe(up_reader, client_writer))
+        try:
+            while True:
+                head = await client_reader.readuntil(b"\r\n\r\n")
+                length, target = 0, "?"
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value.strip())
+                    elif name.strip().lower() == b"x-amz-target":
+                        target = value.strip().decode()
+                body = await client_reader.readexactly(length) if length else b""
+                with self.lock:
+                    self.counts[target] += 1
+                up_writer.write(head + body)
+                await up_writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, ValueError):
+            pass
+        finally:
+            back.cancel()
+            up_writer.close()
+            client_writer.close()
+
+    @staticmethod
+    async def _pipe(reader, writer):
+        try:
+            while chunk := await reader.read(65536):
+                writer.write(chunk)
+                await writer.drain()
+        except (ConnectionError, ssl.SSLError):
+            pass
+
+
+# ---------------------------------------------------------------------------------------------
+# The stand-in Lambda Runtime API.
+
+
+class Session:
+    """One spawned process: its events, its responses, when it first asked for work."""
+
+    def __init__(self):
+        self.events = queue.Queue()
+        self.responses = queue.Queue()
+        self.first_next = None
+        self.asked = threading.Event()
+
+
+class RuntimeApi(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), RuntimeHandler)
+        self.session = Session()
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.server_address[1]}"
+
+
+class RuntimeHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    PREFIX = "/2018-06-01/runtime/"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        arrived = time.perf_counter()
+        session = self.server.session
+        if self.path != self.PREFIX + "invocation/next":
+            return self._reply(404)
+        if session.first_next is None:
+            session.first_next = arrived
+            session.asked.set()
+        event = session.events.get()
+        if event is None:  # the process was stopped while waiting
+            self.close_connection = True
+            return self._reply(410)
+        request_id, body = event
+        self.send_response(200)
+        self.send_header("Lambda-Runtime-Aws-Request-Id", request_id)
+        self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30_000))
+        self.send_header("Lambda-Runtime-Invoked-Function-Arn",
+                         "arn:aws:lambda:us-east-1:123456789012:function:bench")
+        self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        arrived = time.perf_counter()
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        path = self.path.removeprefix(self.PREFIX)
+        self._reply(202)
+        if path == "init/error":
+            self.server.session.responses.put((arrived, "init-error", body))
+        elif path.startswith("invocation/"):
+            kind = path.rsplit("/", 1)[-1]
+            self.server.session.responses.put((arrived, kind, body))
+
+    def _reply(self, status):
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring one spawn.
+
+
+class Failure(Exception):
+    pass
+
+
+def lambda_env(name, runtime_api, endpoint, ca_file):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "TZ": ":UTC",
+        "LANG": "en_US.UTF-8",
+        "_HANDLER": "bootstrap",
+        "AWS_LAMBDA_RUNTIME_API": runtime_api,
+        "AWS_LAMBDA_FUNCTION_NAME": name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/bench/{name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_SESSION_TOKEN": "bench",
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "CUSTOMERS_TABLE": "customers",
+        "LOGS_TABLE": "logs",
+        "LOG_RETENTION_DAYS": "365",
+        "API_KEY_SHA256": hashlib.sha256(API_KEY.encode()).hexdigest(),
+    }
+    if ca_file:
+        env["SSL_CERT_FILE"] = ca_file
+    return env
+
+
+def check_response(name, kind, body):
+    if kind != "response":
+        raise Failure(f"{name}: the invocation failed ({kind}): {body[:300]!r}")
+    if name == BARE:
+        return
+    reply = json.loads(body)
+    if "statusCode" in reply:
+        if reply["statusCode"] != 200:
+            raise Failure(f"{name}: status {reply['statusCode']}: {reply.get('body')!r}")
+    elif reply.get("batchItemFailures"):
+        raise Failure(f"{name}: batch item failures: {reply['batchItemFailures']}")
+
+
+def peak_rss_kib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def spawn_once(api, proxy, function, bootstrap, event, mode, ca_file, log):
+    name = function
+    endpoint = (f"https://127.0.0.1:{proxy.tls_port}" if mode == "tls"
+                else f"http://127.0.0.1:{proxy.http_port}")
+    session = Session()
+    api.session = session
+    counter = iter(range(1, 1_000_000))
+    session.events.put((f"req-{next(counter)}", event))
+    before = proxy.total()
+    started = time.perf_counter()
+    process = subprocess.Popen([bootstrap], env=lambda_env(name, api.address, endpoint,
+                                                           ca_file if mode == "tls" else None),
+                               stdout=log, stderr=subprocess.STDOUT, cwd="/")
+    try:
+        if not session.asked.wait(10):
+            raise Failure(f"{name}: no GET /next within 10 s")
+        init = session.first_next - started
+        try:
+            answered, kind, body = session.responses.get(timeout=15)
+        except queue.Empty:
+            raise Failure(f"{name}: no response to the first invocation within 15 s") from None
+        check_response(name, kind, body)
+        first = answered - session.first_next
+        requests = [proxy.total() - before]
+        warm = []
+        for _ in range(WARM):
+            before = proxy.total()
+            sent = time.perf_counter()
+            session.events.put((f"req-{next(counter)}", event))
+            answered, kind, body = session.responses.get(timeout=15)
+            check_response(name, kind, body)
+            warm.append(answered - sent)
+            requests.append(proxy.total() - before)
+        rss = peak_rss_kib(process.pid)
+    finally:
+        process.kill()
+        process.wait()
+        session.events.put(None)
+    return {"init": init, "first": first, "cold": init + first, "warm": warm,
+            "rss_kib": rss, "requests": requests}
+
+
+def panic_check(api, bootstrap, log):
+    """The release profile must unwind: a panic is the invocation's error, and the process goes on."""
+    session = Session()
+    api.session = session
+    session.events.put(("panic-1", b'{"bench_panic": true}'))
+    session.events.put(("after-panic", b"{}"))
+    process = subprocess.Popen([bootstrap], env=lambda_env(BARE, api.address, "http://127.0.0.1:9", None),
+                               stdout=log, stderr=subprocess.STDOUT, cwd="/")
+    try:
+        outcomes = [session.responses.get(timeout=10)[1] for _ in range(2)]
+    except queue.Empty:
+        outcomes = ["no answer: the process died"]
+    finally:
+        process.kill()
+        process.wait()
+        session.events.put(None)
+    if outcomes != ["error", "response"]:
+        raise Failure(f"a panicking handler gave {outcomes}, not an invocation error and then a "
+                      "served invocation: is the release profile's panic strategy unwind?")
+    return "a panic was reported as the invocation's error, and the process served the next one"
+
+
+def zipped_bytes(path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        info = zipfile.ZipInfo("bootstrap")
+        info.external_attr = 0o755 << 16
+        info.compress_type = zipfile.ZIP_DEFLATED
+        archive.writestr(info, Path(path).read_bytes())
+    return len(buffer.getvalue())
+
+
+# ---------------------------------------------------------------------------------------------
+# The run, and its report.
+
+
+def subjects():
+    lambda_dir = target_dir() / "lambda"
+    events = {name: (ROOT / "events" / file).read_bytes() for name, file, _ in FUNCTIONS}
+    expected = {name: count for name, _, count in FUNCTIONS}
+    on_disk = sorted(path.name for path in (ROOT / "functions").iterdir())
+    if on_disk != sorted(name for name, _, _ in FUNCTIONS):
+        sys.exit(f"bench: functions/ holds {on_disk}; FUNCTIONS in {__file__} must list each")
+    found = [(BARE, lambda_dir / BARE / "bootstrap", events["get-customer"], 0)]
+    for name, _, count in FUNCTIONS:
+        found.append((name, lambda_dir / name / "bootstrap", events[name], count))
+    if COMPARE:
+        for name, _, count in FUNCTIONS:
+            path = Path(COMPARE) / name / "bootstrap"
+            if path.exists():
+                found.append((f"{name} (compare)", path, events[name], count))
+    for label, path, _, _ in found:
+        if not path.exists():
+            sys.exit(f"bench: {path} is missing (build {label} first)")
+    return found, expected
+
+
+def median_ms(values):
+    return statistics.median(values) * 1000
+
+
+def run():
+    if os.environ.get("BENCH_NO_BUILD") != "1":
+        build()
+    found, _ = subjects()
+    ca = trustme.CA()
+    certificate = ca.issue_cert("127.0.0.1")
+    tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls_context.set_alpn_protocols(["http/1.1"])
+    certificate.configure_cert(tls_context)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-cold-"))
+    ca_file = workdir / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    store, upstream = start_store()
+    proxy = CountingProxy(upstream, tls_context)
+    api = RuntimeApi()
+    samples = collections.defaultdict(list)
+    log_path = workdir / "function.log"
+    try:
+        with open(log_path, "wb") as log:
+            try:
+                panic = panic_check(api, str(found[0][1]), log)
+            except Failure as failure:
+                sys.exit(f"bench: {failure}")
+        for spawn in range(SPAWNS):
+            order = list(found)
+            # Upsert before the readers and delete after them; the rest, bare included, shuffled.
+            random.Random(spawn).shuffle(order)
+            order.sort(key=lambda subject: PLACE.get(subject[0].removesuffix(" (compare)"), 1))
+            for mode in ("http", "tls"):
+                for label, path, event, _ in order:
+                    function = label.removesuffix(" (compare)")
+                    with open(log_path, "wb") as log:
+                        try:
+                            samples[(label, mode)].append(spawn_once(
+                                api, proxy, function, str(path), event, mode, str(ca_file), log))
+                        except Failure as failure:
+                            log.flush()
+                            tail = log_path.read_text(errors="replace")[-2000:]
+                            sys.exit(f"bench: {failure}\n--- the function's output ---\n{tail}")
+            print(f"  spawn {spawn + 1}/{SPAWNS} done", flush=True)
+    finally:
+        api.shutdown()
+        proxy.stop()
+        store.stdin.close()
+        store.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return summarise(found, samples), panic
+
+
+def summarise(found, samples):
+    rows = []
+    for label, path, _, expected in found:
+        http, tls = samples[(label, "http")], samples[(label, "tls")]
+        warm = [w for sample in http + tls for w in sample["warm"]]
+        requests = sorted({r for sample in http + tls for r in sample["requests"]})
+        rows.append({
+            "label": label,
+            "init": median_ms([s["init"] for s in http + tls]),
+            "cold_http": median_ms([s["cold"] for s in http]),
+            "cold_tls": median_ms([s["cold"] for s in tls]),
+            "first_tls": median_ms([s["first"] for s in tls]),
+            "warm": median_ms(warm),
+            "rss_mb": statistics.median(s["rss_kib"] for s in http + tls) / 1024,
+            "zip_mb": zipped_bytes(path) / 1e6,
+            "size_mb": path.stat().st_size / 1e6,
+            "requests": requests,
+            "expected": expected,
+        })
+    return rows
+
+
+def machine():
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    return f"{platform.machine()}, {model}, {os.cpu_count()} cores, Linux {platform.release()}"
+
+
+def git(*args):
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+
+def report(rows):
+    bare = rows[0]
+    ratio = lambda row, key: row[key] / bare[key]  # noqa: E731
+    lines = [
+        "| function | init ms | ×bare | cold, store over HTTP, ms | ×bare | cold, store over TLS, ms"
+        " | ×bare | warm p50 ms | peak RSS MB | bootstrap MB | zipped MB | store requests per"
+        " invocation |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        requests = ", ".join(map(str, row["requests"]))
+        lines.append(
+            f"| {row['label']} | {row['init']:.2f} | {ratio(row, 'init'):.2f} | "
+            f"{row['cold_http']:.2f} | {ratio(row, 'cold_http'):.2f} | {row['cold_tls']:.2f} | "
+            f"{ratio(row, 'cold_tls'):.2f} | {row['warm']:.3f} | {row['rss_mb']:.1f} | "
+            f"{row['size_mb']:.2f} | {row['zip_mb']:.2f} | {requests} (expected {row['expected']})"
+            " |")
+    checks = []
+    for row in rows[1:]:
+        if row["label"].endswith("(compare)"):
+            continue
+        misses = []
+        if ratio(row, "init") > TARGETS["init"]:
+            misses.append(f"init {ratio(row, 'init'):.2f}× > {TARGETS['init']}×")
+        if ratio(row, "cold_tls") > TARGETS["cold_tls"]:
+            misses.append(f"cold over TLS {ratio(row, 'cold_tls'):.2f}× > {TARGETS['cold_tls']}×")
+        if row["zip_mb"] > TARGETS["zip_mb"]:
+            misses.append(f"zipped {row['zip_mb']:.2f} MB > {TARGETS['zip_mb']} MB")
+        if row["requests"] != [row["expected"]]:
+            misses.append(f"store requests {row['requests']} != [{row['expected']}]")
+        checks.append(f"- {row['label']}: " + ("every target met" if not misses
+                                                else "MISSED: " + "; ".join(misses)))
+        compare = next((r for r in rows if r["label"] == f"{row['label']} (compare)"), None)
+        if compare:
+            checks.append(f"  - warm p50 {row['warm']:.3f} ms against {compare['warm']:.3f} ms "
+                          f"for the compared build ({row['warm'] / compare['warm']:.2f}×)")
+    return lines, checks
+
+
+def main():
+    rows, panic = run()
+    table, checks = report(rows)
+    checks.append(f"- panic strategy ({BARE}): {panic}")
+    command = "make bench-cold" + (f" (BENCH_COMPARE={COMPARE})" if COMPARE else "")
+    dirty = " (with uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else ""
+    header = [
+        "# Cold start against the bare function",
+        "",
+        f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- machine: {machine()}",
+        f"- commit: {git('rev-parse', '--short', 'HEAD')}{dirty}",
+        f"- toolchain: {subprocess.run(['rustc', '-V'], capture_output=True, text=True).stdout.strip()}",
+        f"- command: `{command}`; {SPAWNS} spawns per function and store mode, {WARM} warm"
+        " invocations after each",
+        "- medians over the spawns; ×bare is the ratio to the bare `lambda_runtime` function"
+        " measured in the same run. Absolute times are this machine's; the ratios are the result.",
+        "",
+    ]
+    targets = ["", "Targets (init ≤ 1.2× bare, cold over TLS ≤ 2× bare, zipped ≤ 2.5 MB,"
+               " one store request per API call):", ""]
+    text = "\n".join(header + table + targets + checks) + "\n"
+    print("\n" + text)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(text)
+    print(f"written to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    main()

@@ -1,0 +1,314 @@
+//! The DynamoDB client every function builds once, at init, from the Lambda environment.
+//!
+//! Built by hand instead of through `aws-config`'s generic loader, because on Lambda everything it
+//! probes for (profile files, SSO, IMDS, container credentials, the system's root certificates) is
+//! either absent or already in the environment, and probing costs cold-start time and binary size:
+//!
+//! - the region from `AWS_REGION` (or `AWS_DEFAULT_REGION`);
+//! - the credentials the Lambda runtime puts in `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and
+//!   `AWS_SESSION_TOKEN`: the same values the generic chain would read first;
+//! - the endpoint from `AWS_ENDPOINT_URL_DYNAMODB` or `AWS_ENDPOINT_URL` when set (the local
+//!   stack), else the region's own;
+//! - HTTPS through rustls with ring, trusting Mozilla's root set (`webpki-root-certs`, compiled
+//!   in) plus the PEM certificates in `SSL_CERT_FILE` when it is set (a TLS-inspecting proxy, the
+//!   cold-start bench's local terminator).
+//!
+//! What we add are bounds: every store call gives up, with the contract's 503, well inside the
+//! function's own timeout (10 s in the template), so a client never gets the gateway's JSON
+//! timeout error instead of ours.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedHttpClient};
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use base64::Engine;
+use std::time::Duration;
+
+/// A TCP connect that takes longer than this is a store that is not there.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// One attempt of one call; a single-item call normally answers in milliseconds.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
+/// The whole call, retries included.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(4);
+/// Attempts per call, the first included.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// Where the store is and who we are to it, read once at init.
+#[derive(Clone, Debug)]
+pub struct StoreSettings {
+    region: String,
+    credentials: Credentials,
+    endpoint: Option<String>,
+    /// PEM certificates trusted besides the compiled-in roots.
+    extra_roots: Option<Vec<u8>>,
+}
+
+impl StoreSettings {
+    /// From the process environment; every missing or malformed variable is named in one error.
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// From any lookup of environment variables (the tests pass a map). Empty values count as
+    /// unset, as the AWS SDKs treat them.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let mut problems = Vec::new();
+        let region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"));
+        if region.is_none() {
+            problems.push("AWS_REGION is not set".to_owned());
+        }
+        let key_id = get("AWS_ACCESS_KEY_ID");
+        let secret = get("AWS_SECRET_ACCESS_KEY");
+        for (name, value) in [
+            ("AWS_ACCESS_KEY_ID", &key_id),
+            ("AWS_SECRET_ACCESS_KEY", &secret),
+        ] {
+            if value.is_none() {
+                problems.push(format!(
+                    "{name} is not set (Lambda sets it from the function's role)"
+                ));
+            }
+        }
+        let endpoint = get("AWS_ENDPOINT_URL_DYNAMODB")
+            .map(|url| ("AWS_ENDPOINT_URL_DYNAMODB", url))
+            .or_else(|| get("AWS_ENDPOINT_URL").map(|url| ("AWS_ENDPOINT_URL", url)));
+        if let Some((name, url)) = &endpoint
+            && let Err(problem) = check_endpoint(url)
+        {
+            problems.push(format!("{name}={url:?} {problem}"));
+        }
+        let extra_roots = match get("SSL_CERT_FILE") {
+            None => None,
+            Some(path) => match read_pem_certificates(&path) {
+                Ok(pem) => Some(pem),
+                Err(problem) => {
+                    problems.push(format!("SSL_CERT_FILE={path:?}: {problem}"));
+                    None
+                }
+            },
+        };
+        match (region, key_id, secret) {
+            (Some(region), Some(key_id), Some(secret)) if problems.is_empty() => Ok(Self {
+                region,
+                credentials: Credentials::new(
+                    key_id,
+                    secret,
+                    get("AWS_SESSION_TOKEN"),
+                    None,
+                    "lambda-environment",
+                ),
+                endpoint: endpoint.map(|(_, url)| url),
+                extra_roots,
+            }),
+            _ => Err(problems.join("; ")),
+        }
+    }
+
+    /// A store on this machine (the local stack, the tests): dummy credentials, no TLS.
+    pub fn local(endpoint: &str, region: &str) -> Self {
+        Self {
+            region: region.to_owned(),
+            credentials: Credentials::new("local", "local", None, None, "local-store"),
+            endpoint: Some(endpoint.to_owned()),
+            extra_roots: None,
+        }
+    }
+
+    /// The client, with our timeouts and retry budget.
+    pub fn client(&self) -> Client {
+        let mut config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(self.region.clone()))
+            .credentials_provider(self.credentials.clone())
+            .http_client(self.https_client())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            )
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(MAX_ATTEMPTS)
+                    .with_initial_backoff(Duration::from_millis(50))
+                    .with_max_backoff(Duration::from_millis(500)),
+            );
+        if let Some(endpoint) = &self.endpoint {
+            config = config.endpoint_url(endpoint);
+        }
+        Client::from_conf(config.build())
+    }
+
+    fn https_client(&self) -> SharedHttpClient {
+        let mut trust = TrustStore::empty().with_native_roots(false);
+        for root in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
+            trust.add_pem_certificate(pem_certificate(root));
+        }
+        if let Some(pem) = &self.extra_roots {
+            trust.add_pem_certificate(pem.clone());
+        }
+        let context = TlsContext::builder()
+            .with_trust_store(trust)
+            .build()
+            .expect("a TLS context with a trust store always builds");
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .tls_context(context)
+            .build_https()
+    }
+}
+
+fn check_endpoint(url: &str) -> Result<(), &'static str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("is not an http:// or https:// URL")?;
+    if rest.split(['/', '?', '#']).next().is_none_or(str::is_empty) {
+        return Err("has no host");
+    }
+    Ok(())
+}
+
+/// The file's certificates as PEM, checked now: the HTTP client would only find a bad one on the
+/// first request, and panic there.
+fn read_pem_certificates(path: &str) -> Result<Vec<u8>, String> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("is not a PEM certificate bundle: {e}"))?;
+    if certificates.is_empty() {
+        return Err("holds no PEM certificate".to_owned());
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for (index, certificate) in certificates.into_iter().enumerate() {
+        roots
+            .add(certificate)
+            .map_err(|e| format!("certificate {} cannot be trusted: {e}", index + 1))?;
+    }
+    Ok(pem)
+}
+
+fn pem_certificate(der: &[u8]) -> Vec<u8> {
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = String::with_capacity(body.len() + body.len() / 64 + 60);
+    pem.push_str("-----BEGIN CERTIFICATE-----\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        pem.push('\n');
+    }
+    pem.push_str("-----END CERTIFICATE-----\n");
+    pem.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const LAMBDA: [(&str, &str); 4] = [
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_SESSION_TOKEN", "token"),
+    ];
+
+    #[test]
+    fn reads_the_lambda_environment() {
+        let settings = StoreSettings::from_lookup(lookup(&LAMBDA)).expect("valid");
+        assert_eq!(settings.region, "eu-west-1");
+        assert_eq!(settings.credentials.access_key_id(), "AKIDEXAMPLE");
+        assert_eq!(settings.credentials.session_token(), Some("token"));
+        assert_eq!(settings.endpoint, None);
+        assert!(settings.extra_roots.is_none());
+    }
+
+    #[test]
+    fn names_every_missing_variable_at_once() {
+        let error = StoreSettings::from_lookup(lookup(&[("AWS_ACCESS_KEY_ID", " ")])).unwrap_err();
+        for name in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            assert!(error.contains(name), "{error}");
+        }
+    }
+
+    #[test]
+    fn takes_the_service_endpoint_before_the_general_one() {
+        let mut pairs = LAMBDA.to_vec();
+        pairs.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:1"));
+        pairs.push(("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:2"));
+        let settings = StoreSettings::from_lookup(lookup(&pairs)).expect("valid");
+        assert_eq!(settings.endpoint.as_deref(), Some("http://127.0.0.1:2"));
+        pairs.pop();
+        let settings = StoreSettings::from_lookup(lookup(&pairs)).expect("valid");
+        assert_eq!(settings.endpoint.as_deref(), Some("http://127.0.0.1:1"));
+    }
+
+    #[test]
+    fn refuses_a_malformed_endpoint_and_names_it() {
+        for url in ["127.0.0.1:8000", "ftp://host", "http://", "https:///path"] {
+            let mut pairs = LAMBDA.to_vec();
+            pairs.push(("AWS_ENDPOINT_URL_DYNAMODB", url));
+            let error = StoreSettings::from_lookup(lookup(&pairs)).unwrap_err();
+            assert!(
+                error.contains("AWS_ENDPOINT_URL_DYNAMODB"),
+                "{url}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_an_unreadable_or_empty_certificate_file() {
+        let dir = std::env::temp_dir().join(format!("swu-certs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, "no certificates here\n").expect("write");
+        let garbled = dir.join("garbled.pem");
+        std::fs::write(
+            &garbled,
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        )
+        .expect("write");
+        let missing = dir.join("missing.pem");
+        for (path, expected) in [
+            (&empty, "holds no PEM certificate"),
+            (&garbled, "cannot be trusted"),
+            (&missing, "cannot read it"),
+        ] {
+            let mut pairs = LAMBDA.to_vec();
+            let path = path.to_str().expect("utf-8 path");
+            pairs.push(("SSL_CERT_FILE", path));
+            let error = StoreSettings::from_lookup(lookup(&pairs)).unwrap_err();
+            assert!(
+                error.contains("SSL_CERT_FILE") && error.contains(expected),
+                "{error}"
+            );
+        }
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn encodes_each_compiled_in_root_as_pem_that_parses_back() {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        assert!(webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() > 100);
+        for root in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
+            let pem = pem_certificate(root);
+            let parsed = CertificateDer::from_pem_slice(&pem).expect("PEM parses");
+            assert_eq!(parsed.as_ref(), root.as_ref());
+        }
+    }
+}
