@@ -2,8 +2,9 @@
 
     make bench-cold                                   # build, measure, print, write bench/results/
     BENCH_SPAWNS=30 BENCH_WARM=50 make bench-cold     # more samples
-    BENCH_COMPARE=DIR make bench-cold                 # also measure DIR/<function>/bootstrap,
-                                                      # e.g. the bootstraps of an older commit
+    BENCH_COMPARE=DIR[:DIR...] make bench-cold       # also measure DIR/<function>/bootstrap,
+                                                      # e.g. an older commit's or another
+                                                      # profile's bootstraps (labelled by DIR's name)
 
 It builds the release bootstraps exactly as they are deployed (`cargo lambda build --release`, for
 this machine's architecture) together with `bench/bare-function` (the baseline, same profile), and
@@ -70,8 +71,8 @@ FUNCTIONS = [
     ("get-customer", "get-customer.json", 1),
     ("get-customer-logs", "get-customer-logs.json", 1),
     ("delete-customer", "delete-customer.json", 1),
-    # Two messages in the sample batch: one conditional write each.
-    ("record-email-event", "record-email-event.json", 2),
+    # One conditional write per message of the sample batch (None: count the batch's records).
+    ("record-email-event", "record-email-event.json", None),
 ]
 PLACE = {"upsert-customer": 0, "delete-customer": 2}
 API_KEY = "local-dev-key"
@@ -187,31 +188,37 @@ class CountingProxy:
 # The stand-in Lambda Runtime API.
 
 
-class Session:
-    """One spawned process: its events, its responses, when it first asked for work."""
-
-    def __init__(self):
-        self.events = queue.Queue()
-        self.responses = queue.Queue()
-        self.first_next = None
-        self.asked = threading.Event()
-
-
 class RuntimeApi(ThreadingHTTPServer):
+    """The Runtime API of one spawned process: a server of its own on a fresh port, so that a
+    request a stopped process left in flight can never take the next process's event."""
+
     daemon_threads = True
 
     def __init__(self):
         super().__init__(("127.0.0.1", 0), RuntimeHandler)
-        self.session = Session()
+        self.events = queue.Queue()
+        self.responses = queue.Queue()
+        self.first_next = None
+        self.asked = threading.Event()
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
     def address(self):
         return f"127.0.0.1:{self.server_address[1]}"
 
+    def close(self):
+        self.events.put(None)
+        self.shutdown()
+        self.server_close()
+
+    def handle_error(self, request, client_address):
+        pass  # a killed process resets its connections; that is the point of killing it
+
 
 class RuntimeHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Without it, a reply written in two segments waits for the client's delayed ACK (40 ms).
+    disable_nagle_algorithm = True
     PREFIX = "/2018-06-01/runtime/"
 
     def log_message(self, *args):
@@ -219,7 +226,7 @@ class RuntimeHandler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         arrived = time.perf_counter()
-        session = self.server.session
+        session = self.server
         if self.path != self.PREFIX + "invocation/next":
             return self._reply(404)
         if session.first_next is None:
@@ -247,10 +254,10 @@ class RuntimeHandler(BaseHTTPRequestHandler):
         path = self.path.removeprefix(self.PREFIX)
         self._reply(202)
         if path == "init/error":
-            self.server.session.responses.put((arrived, "init-error", body))
+            self.server.responses.put((arrived, "init-error", body))
         elif path.startswith("invocation/"):
             kind = path.rsplit("/", 1)[-1]
-            self.server.session.responses.put((arrived, kind, body))
+            self.server.responses.put((arrived, kind, body))
 
     def _reply(self, status):
         self.send_response(status)
@@ -315,12 +322,11 @@ def peak_rss_kib(pid):
     return 0
 
 
-def spawn_once(api, proxy, function, bootstrap, event, mode, ca_file, log):
+def spawn_once(proxy, function, bootstrap, event, mode, ca_file, log):
     name = function
     endpoint = (f"https://127.0.0.1:{proxy.tls_port}" if mode == "tls"
                 else f"http://127.0.0.1:{proxy.http_port}")
-    session = Session()
-    api.session = session
+    session = api = RuntimeApi()
     counter = iter(range(1, 1_000_000))
     session.events.put((f"req-{next(counter)}", event))
     before = proxy.total()
@@ -352,15 +358,14 @@ def spawn_once(api, proxy, function, bootstrap, event, mode, ca_file, log):
     finally:
         process.kill()
         process.wait()
-        session.events.put(None)
+        api.close()
     return {"init": init, "first": first, "cold": init + first, "warm": warm,
             "rss_kib": rss, "requests": requests}
 
 
-def panic_check(api, bootstrap, log):
+def panic_check(bootstrap, log):
     """The release profile must unwind: a panic is the invocation's error, and the process goes on."""
-    session = Session()
-    api.session = session
+    session = api = RuntimeApi()
     session.events.put(("panic-1", b'{"bench_panic": true}'))
     session.events.put(("after-panic", b"{}"))
     process = subprocess.Popen([bootstrap], env=lambda_env(BARE, api.address, "http://127.0.0.1:9", None),
@@ -372,7 +377,7 @@ def panic_check(api, bootstrap, log):
     finally:
         process.kill()
         process.wait()
-        session.events.put(None)
+        api.close()
     if outcomes != ["error", "response"]:
         raise Failure(f"a panicking handler gave {outcomes}, not an invocation error and then a "
                       "served invocation: is the release profile's panic strategy unwind?")
@@ -402,12 +407,16 @@ def subjects():
         sys.exit(f"bench: functions/ holds {on_disk}; FUNCTIONS in {__file__} must list each")
     found = [(BARE, lambda_dir / BARE / "bootstrap", events["get-customer"], 0)]
     for name, _, count in FUNCTIONS:
+        if count is None:
+            count = len(json.loads(events[name])["Records"])
+            expected[name] = count
         found.append((name, lambda_dir / name / "bootstrap", events[name], count))
-    if COMPARE:
-        for name, _, count in FUNCTIONS:
-            path = Path(COMPARE) / name / "bootstrap"
+    for directory in filter(None, COMPARE.split(":")):
+        for name, _, _ in FUNCTIONS:
+            path = Path(directory) / name / "bootstrap"
             if path.exists():
-                found.append((f"{name} (compare)", path, events[name], count))
+                found.append((f"{name} ({Path(directory).name})", path, events[name],
+                              expected[name]))
     for label, path, _, _ in found:
         if not path.exists():
             sys.exit(f"bench: {path} is missing (build {label} first)")
@@ -432,34 +441,32 @@ def run():
     ca.cert_pem.write_to_path(str(ca_file))
     store, upstream = start_store()
     proxy = CountingProxy(upstream, tls_context)
-    api = RuntimeApi()
     samples = collections.defaultdict(list)
     log_path = workdir / "function.log"
     try:
         with open(log_path, "wb") as log:
             try:
-                panic = panic_check(api, str(found[0][1]), log)
+                panic = panic_check(str(found[0][1]), log)
             except Failure as failure:
                 sys.exit(f"bench: {failure}")
         for spawn in range(SPAWNS):
             order = list(found)
             # Upsert before the readers and delete after them; the rest, bare included, shuffled.
             random.Random(spawn).shuffle(order)
-            order.sort(key=lambda subject: PLACE.get(subject[0].removesuffix(" (compare)"), 1))
+            order.sort(key=lambda subject: PLACE.get(subject[0].split(" (")[0], 1))
             for mode in ("http", "tls"):
                 for label, path, event, _ in order:
-                    function = label.removesuffix(" (compare)")
+                    function = label.split(" (")[0]
                     with open(log_path, "wb") as log:
                         try:
                             samples[(label, mode)].append(spawn_once(
-                                api, proxy, function, str(path), event, mode, str(ca_file), log))
+                                proxy, function, str(path), event, mode, str(ca_file), log))
                         except Failure as failure:
                             log.flush()
                             tail = log_path.read_text(errors="replace")[-2000:]
                             sys.exit(f"bench: {failure}\n--- the function's output ---\n{tail}")
             print(f"  spawn {spawn + 1}/{SPAWNS} done", flush=True)
     finally:
-        api.shutdown()
         proxy.stop()
         store.stdin.close()
         store.wait(timeout=10)
@@ -521,7 +528,7 @@ def report(rows):
             " |")
     checks = []
     for row in rows[1:]:
-        if row["label"].endswith("(compare)"):
+        if " (" in row["label"]:
             continue
         misses = []
         if ratio(row, "init") > TARGETS["init"]:
@@ -534,10 +541,14 @@ def report(rows):
             misses.append(f"store requests {row['requests']} != [{row['expected']}]")
         checks.append(f"- {row['label']}: " + ("every target met" if not misses
                                                 else "MISSED: " + "; ".join(misses)))
-        compare = next((r for r in rows if r["label"] == f"{row['label']} (compare)"), None)
-        if compare:
-            checks.append(f"  - warm p50 {row['warm']:.3f} ms against {compare['warm']:.3f} ms "
-                          f"for the compared build ({row['warm'] / compare['warm']:.2f}×)")
+        for other in rows:
+            if other["label"].startswith(f"{row['label']} ("):
+                build = other["label"].split(" (", 1)[1].rstrip(")")
+                checks.append(
+                    f"  - against {build}: warm p50 {row['warm']:.3f} / {other['warm']:.3f} ms "
+                    f"({row['warm'] / other['warm']:.2f}×), init {row['init'] / other['init']:.2f}×,"
+                    f" cold over TLS {row['cold_tls'] / other['cold_tls']:.2f}×, zipped "
+                    f"{row['zip_mb']:.2f} / {other['zip_mb']:.2f} MB")
     return lines, checks
 
 

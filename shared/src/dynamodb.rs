@@ -22,7 +22,6 @@ use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedHttpClient};
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
-use base64::Engine;
 use std::time::Duration;
 
 /// A TCP connect that takes longer than this is a store that is not there.
@@ -33,6 +32,9 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(4);
 /// Attempts per call, the first included.
 pub const MAX_ATTEMPTS: u32 = 3;
+
+/// Mozilla's root set as one PEM bundle, encoded at build time (`build.rs`).
+const COMPILED_IN_ROOTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/webpki-roots.pem"));
 
 /// Where the store is and who we are to it, read once at init.
 #[derive(Clone, Debug)]
@@ -143,10 +145,9 @@ impl StoreSettings {
     }
 
     fn https_client(&self) -> SharedHttpClient {
-        let mut trust = TrustStore::empty().with_native_roots(false);
-        for root in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
-            trust.add_pem_certificate(pem_certificate(root));
-        }
+        let mut trust = TrustStore::empty()
+            .with_native_roots(false)
+            .with_pem_certificate(COMPILED_IN_ROOTS);
         if let Some(pem) = &self.extra_roots {
             trust.add_pem_certificate(pem.clone());
         }
@@ -193,18 +194,6 @@ fn read_pem_certificates(path: &str) -> Result<Vec<u8>, String> {
             .map_err(|e| format!("certificate {} cannot be trusted: {e}", index + 1))?;
     }
     Ok(pem)
-}
-
-fn pem_certificate(der: &[u8]) -> Vec<u8> {
-    let body = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut pem = String::with_capacity(body.len() + body.len() / 64 + 60);
-    pem.push_str("-----BEGIN CERTIFICATE-----\n");
-    for line in body.as_bytes().chunks(64) {
-        pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
-        pem.push('\n');
-    }
-    pem.push_str("-----END CERTIFICATE-----\n");
-    pem.into_bytes()
 }
 
 #[cfg(test)]
@@ -301,14 +290,17 @@ mod tests {
     }
 
     #[test]
-    fn encodes_each_compiled_in_root_as_pem_that_parses_back() {
+    fn the_compiled_in_bundle_is_exactly_mozillas_root_set() {
         use rustls_pki_types::CertificateDer;
         use rustls_pki_types::pem::PemObject;
-        assert!(webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() > 100);
-        for root in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
-            let pem = pem_certificate(root);
-            let parsed = CertificateDer::from_pem_slice(&pem).expect("PEM parses");
-            assert_eq!(parsed.as_ref(), root.as_ref());
+        let bundle: Vec<CertificateDer> = CertificateDer::pem_slice_iter(COMPILED_IN_ROOTS)
+            .collect::<Result<_, _>>()
+            .expect("the bundle is PEM");
+        let expected = webpki_root_certs::TLS_SERVER_ROOT_CERTS;
+        assert!(expected.len() > 100);
+        assert_eq!(bundle.len(), expected.len());
+        for (ours, theirs) in bundle.iter().zip(expected) {
+            assert_eq!(ours.as_ref(), theirs.as_ref());
         }
     }
 }

@@ -89,12 +89,6 @@ where
     .await
 }
 
-/// Structured logs to CloudWatch (level from `RUST_LOG`, default info). Request headers and
-/// bodies are never logged: they carry API keys and addresses.
-pub fn init_logging() {
-    lambda_http::tracing::init_default_subscriber();
-}
-
 /// Now, in Unix seconds.
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now()

@@ -9,6 +9,7 @@ pub mod error;
 pub mod event;
 pub mod http;
 pub mod locale;
+pub mod logging;
 pub mod logs;
 pub mod routes;
 pub mod schema;
