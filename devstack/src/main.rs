@@ -175,6 +175,24 @@ fn start_watch(settings: &Settings, store_endpoint: &str, api_key: &str) -> Resu
         .env_remove("AWS_SESSION_TOKEN")
         .env_remove("API_KEY")
         .process_group(0);
+    // `cargo run` described devstack to it in these; left in place they reach the `cargo run` that
+    // watch starts for each function, where build scripts that track them (ring's does) see them
+    // change and rebuild, so each function's first request would wait for a compile.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_BIN_",
+            "CARGO_CRATE_",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+            || name == "CARGO_PRIMARY_PACKAGE"
+        {
+            command.env_remove(name.as_ref());
+        }
+    }
     if std::env::var_os(LOG_RETENTION_DAYS_ENV).is_none() {
         command.env(LOG_RETENTION_DAYS_ENV, "365");
     }
