@@ -8,7 +8,8 @@
 //! - the credentials the Lambda runtime puts in `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and
 //!   `AWS_SESSION_TOKEN`: the same values the generic chain would read first;
 //! - the endpoint from `AWS_ENDPOINT_URL_DYNAMODB` or `AWS_ENDPOINT_URL` when set (the local
-//!   stack), else the region's own;
+//!   stack), else the region's own, FIPS or dual-stack when `AWS_USE_FIPS_ENDPOINT` or
+//!   `AWS_USE_DUALSTACK_ENDPOINT` is `true`, as the SDKs read them;
 //! - HTTPS through rustls with ring, trusting Mozilla's root set (`webpki-root-certs`, compiled
 //!   in) plus the PEM certificates in `SSL_CERT_FILE` when it is set (a TLS-inspecting proxy, the
 //!   cold-start bench's local terminator).
@@ -42,6 +43,8 @@ pub struct StoreSettings {
     region: String,
     credentials: Credentials,
     endpoint: Option<String>,
+    use_fips: bool,
+    use_dual_stack: bool,
     /// PEM certificates trusted besides the compiled-in roots.
     extra_roots: Option<Vec<u8>>,
 }
@@ -81,6 +84,17 @@ impl StoreSettings {
         {
             problems.push(format!("{name}={url:?} {problem}"));
         }
+        let mut flag = |name: &str| match get(name).map(|value| value.trim().to_ascii_lowercase()) {
+            None => false,
+            Some(value) if value == "true" => true,
+            Some(value) if value == "false" => false,
+            Some(value) => {
+                problems.push(format!("{name}={value:?} is neither true nor false"));
+                false
+            }
+        };
+        let use_fips = flag("AWS_USE_FIPS_ENDPOINT");
+        let use_dual_stack = flag("AWS_USE_DUALSTACK_ENDPOINT");
         let extra_roots = match get("SSL_CERT_FILE") {
             None => None,
             Some(path) => match read_pem_certificates(&path) {
@@ -102,6 +116,8 @@ impl StoreSettings {
                     "lambda-environment",
                 ),
                 endpoint: endpoint.map(|(_, url)| url),
+                use_fips,
+                use_dual_stack,
                 extra_roots,
             }),
             _ => Err(problems.join("; ")),
@@ -114,6 +130,8 @@ impl StoreSettings {
             region: region.to_owned(),
             credentials: Credentials::new("local", "local", None, None, "local-store"),
             endpoint: Some(endpoint.to_owned()),
+            use_fips: false,
+            use_dual_stack: false,
             extra_roots: None,
         }
     }
@@ -124,6 +142,8 @@ impl StoreSettings {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(self.region.clone()))
             .credentials_provider(self.credentials.clone())
+            .use_fips(self.use_fips)
+            .use_dual_stack(self.use_dual_stack)
             .http_client(self.https_client())
             .timeout_config(
                 TimeoutConfig::builder()
@@ -223,7 +243,21 @@ mod tests {
         assert_eq!(settings.credentials.access_key_id(), "AKIDEXAMPLE");
         assert_eq!(settings.credentials.session_token(), Some("token"));
         assert_eq!(settings.endpoint, None);
+        assert!(!settings.use_fips && !settings.use_dual_stack);
         assert!(settings.extra_roots.is_none());
+    }
+
+    #[test]
+    fn reads_the_fips_and_dual_stack_switches_and_refuses_anything_else() {
+        let mut pairs = LAMBDA.to_vec();
+        pairs.push(("AWS_USE_FIPS_ENDPOINT", "TRUE"));
+        pairs.push(("AWS_USE_DUALSTACK_ENDPOINT", "false"));
+        let settings = StoreSettings::from_lookup(lookup(&pairs)).expect("valid");
+        assert!(settings.use_fips && !settings.use_dual_stack);
+        pairs.pop();
+        pairs.push(("AWS_USE_DUALSTACK_ENDPOINT", "yes"));
+        let error = StoreSettings::from_lookup(lookup(&pairs)).unwrap_err();
+        assert!(error.contains("AWS_USE_DUALSTACK_ENDPOINT"), "{error}");
     }
 
     #[test]
