@@ -4,7 +4,8 @@
     BENCH_SPAWNS=30 BENCH_WARM=50 make bench-cold     # more samples
     BENCH_COMPARE=DIR[:DIR...] make bench-cold       # also measure DIR/<function>/bootstrap,
                                                       # e.g. an older commit's or another
-                                                      # profile's bootstraps (labelled by DIR's name)
+                                                      # profile's bootstraps (labelled by DIR's
+                                                      # name, described by DIR/BUILD.txt if any)
 
 It builds the release bootstraps exactly as they are deployed (`cargo lambda build --release`, for
 this machine's architecture) together with `bench/bare-function` (the baseline, same profile), and
@@ -622,6 +623,13 @@ def main():
         " measured in the same run. Absolute times are this machine's; the ratios are the result.",
         "",
     ]
+    compared = []
+    for directory in filter(None, COMPARE.split(":")):
+        about = Path(directory) / "BUILD.txt"
+        text = " ".join(about.read_text().split()) if about.exists() else "(no BUILD.txt)"
+        compared.append(f"- {Path(directory).name}: {text}")
+    if compared:
+        header += ["Compared builds, each measured in the same run:", ""] + compared + [""]
     targets = ["", "Targets (init ≤ 1.2× bare, cold over TLS ≤ 2× bare, zipped ≤ 2.5 MB,"
                " one store request per API call):", ""]
     text = "\n".join(header + table + targets + checks) + "\n"
