@@ -65,8 +65,9 @@ SPAWNS = int(os.environ.get("BENCH_SPAWNS") or "15")
 WARM = int(os.environ.get("BENCH_WARM") or "30")
 COMPARE = os.environ.get("BENCH_COMPARE") or ""
 BARE = "bare-function"
-# The functions, each with its sample event, what its response must say, and how many DynamoDB
-# requests one invocation must make. Upsert runs first so that the others find the customer.
+# The functions, each with its sample event and how many DynamoDB requests one invocation must
+# make; a response must be a 200 (or a batch with no failures). Upsert runs before the readers and
+# delete after them (PLACE), so that the readers find the customer.
 FUNCTIONS = [
     ("upsert-customer", "upsert-customer.json", 1),
     ("get-customer", "get-customer.json", 1),
