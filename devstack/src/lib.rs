@@ -14,10 +14,13 @@ pub fn store_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
     shared::dynamodb::StoreSettings::local(endpoint, REGION).client()
 }
 
-/// dynoxide, embedded, serving `db` on `listener` with the production tables created if missing.
-/// `make dev` gives it a file-backed database; the cold-start bench an in-memory one.
+/// dynoxide, embedded, serving `db` on `listener` with both tables created under the given names
+/// if missing. `make dev` gives it a file-backed database; the cold-start bench and the behaviour
+/// tests an in-memory one. It stops serving when stopped or dropped.
 pub struct LocalStore {
     pub endpoint: String,
+    /// A client for it, with the functions' own timeouts and retries.
+    pub client: aws_sdk_dynamodb::Client,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -26,11 +29,14 @@ impl LocalStore {
     pub async fn start(
         listener: tokio::net::TcpListener,
         db: dynoxide::Database,
+        customers_table: &str,
+        logs_table: &str,
     ) -> Result<Self, String> {
         let endpoint = format!(
             "http://{}",
             listener.local_addr().map_err(|e| e.to_string())?
         );
+        // Dropping `shutdown` (the store dropped) ends the server as sending on it does.
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let signal = async move {
@@ -40,19 +46,19 @@ impl LocalStore {
                 eprintln!("the local store stopped: {e}");
             }
         });
-        let store = Self {
-            endpoint,
-            shutdown,
-            task,
-        };
-        let client = store_client(&store.endpoint);
+        let client = store_client(&endpoint);
         for (spec, name) in [
-            (shared::schema::CUSTOMERS, CUSTOMERS_TABLE),
-            (shared::schema::LOGS, LOGS_TABLE),
+            (shared::schema::CUSTOMERS, customers_table),
+            (shared::schema::LOGS, logs_table),
         ] {
             spec.create_if_missing(&client, name).await?;
         }
-        Ok(store)
+        Ok(Self {
+            endpoint,
+            client,
+            shutdown,
+            task,
+        })
     }
 
     /// Stops serving, waiting at most `grace` for requests in flight.

@@ -94,7 +94,7 @@ async fn run() -> Result<(), String> {
         .ok_or("the data directory's path is not UTF-8")?;
     let db = dynoxide::Database::new(path)
         .map_err(|e| format!("cannot open the store file {path}: {e}"))?;
-    let store = LocalStore::start(listener, db).await?;
+    let store = LocalStore::start(listener, db, CUSTOMERS_TABLE, LOGS_TABLE).await?;
 
     let api_key = settings
         .api_key

@@ -5,12 +5,10 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use shared::routes::{EMAIL_PARAM, ROUTES};
-use shared::schema::{CUSTOMERS, LOGS};
 use shared::{ApiKeys, CustomerStore, LogStore};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 /// The key every test request carries unless it tests the key.
 pub const TEST_KEY: &str = "test-key-0001";
@@ -36,7 +34,7 @@ pub fn client_for(endpoint: &str) -> Client {
 pub struct TestStore {
     pub endpoint: String,
     pub client: Client,
-    shutdown: Option<oneshot::Sender<()>>,
+    _store: devstack::LocalStore,
 }
 
 pub const CUSTOMERS_TABLE: &str = "customers-test";
@@ -47,27 +45,14 @@ impl TestStore {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
-        let endpoint = format!("http://{}", listener.local_addr().expect("local addr"));
         let db = dynoxide::Database::memory().expect("in-memory database");
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = dynoxide::server::serve_with_shutdown(listener, db, async move {
-                let _ = stopped.await;
-            })
-            .await;
-        });
-        let client = client_for(&endpoint);
-        CUSTOMERS
-            .create_if_missing(&client, CUSTOMERS_TABLE)
+        let store = devstack::LocalStore::start(listener, db, CUSTOMERS_TABLE, LOGS_TABLE)
             .await
-            .expect("create customers table");
-        LOGS.create_if_missing(&client, LOGS_TABLE)
-            .await
-            .expect("create logs table");
+            .expect("start the test store");
         Self {
-            endpoint,
-            client,
-            shutdown: Some(shutdown),
+            endpoint: store.endpoint.clone(),
+            client: store.client.clone(),
+            _store: store,
         }
     }
 
@@ -90,14 +75,6 @@ impl TestStore {
             .await
             .expect("scan");
         output.items.unwrap_or_default()
-    }
-}
-
-impl Drop for TestStore {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
     }
 }
 

@@ -22,7 +22,13 @@ async fn run() -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
     let db = dynoxide::Database::memory().map_err(|e| e.to_string())?;
-    let store = devstack::LocalStore::start(listener, db).await?;
+    let store = devstack::LocalStore::start(
+        listener,
+        db,
+        devstack::CUSTOMERS_TABLE,
+        devstack::LOGS_TABLE,
+    )
+    .await?;
     println!("ready {}", store.endpoint);
     let mut terminate = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
