@@ -1,9 +1,9 @@
 //! Logs to CloudWatch, as lambda_runtime's default subscriber writes them (JSON when the function's
 //! `LoggingConfig` says so, no timestamps: CloudWatch adds its own), but filtered by one level
 //! instead of an `EnvFilter`: the filter's directive parser brings a regex engine that was 7 % of
-//! each bootstrap (0.18 MB zipped). The level comes from `AWS_LAMBDA_LOG_LEVEL` (Lambda's own log-level
-//! control) or `RUST_LOG`, as one of `error`, `warn`, `info`, `debug`, `trace`, `off`; anything
-//! else means `info`. Request headers and bodies are never logged: they carry API keys and
+//! each bootstrap (0.18 MB zipped). The level comes from `AWS_LAMBDA_LOG_LEVEL` (Lambda's own
+//! log-level control) or `RUST_LOG`, as one of `error`, `warn`, `info`, `debug`, `trace`, `off`;
+//! anything else means `info`. Request headers and bodies are never logged: they carry API keys and
 //! addresses.
 
 use lambda_http::tracing::subscriber::filter::LevelFilter;
