@@ -1,9 +1,12 @@
 //! What the behaviour tests share: a real DynamoDB-compatible server (dynoxide) started in-process
 //! on 127.0.0.1 for each test, with the tables created from the shared schema, and API Gateway
-//! HTTP API (v2) requests built the way the gateway and `cargo lambda watch` deliver them.
+//! HTTP API (v2) requests built the way the gateway and `cargo lambda watch` deliver them: the
+//! gateway percent-decodes the path (`pathParameters`, `rawPath`) once before the function sees
+//! it, watch passes it as the client wrote it. [`in_both_deliveries!`] runs a test in both ways.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
+pub use shared::http::PathDelivery;
 use shared::routes::{EMAIL_PARAM, ROUTES};
 use shared::{ApiKeys, CustomerStore, LogStore};
 use std::collections::HashMap;
@@ -138,14 +141,22 @@ impl ApiRequest {
     }
 
     /// The event as the gateway's JSON: the route matched from [`ROUTES`], path parameters cut
-    /// from the raw path (not decoded, as watch delivers them), query parameters decoded.
-    pub fn to_event(&self) -> serde_json::Value {
+    /// from the path and, as `delivery` says, decoded once (API Gateway) or not (watch); query
+    /// parameters decoded. The gateway's answer to a `%XX` that is not UTF-8 is not documented:
+    /// here it becomes U+FFFD, which no address may hold.
+    pub fn to_event(&self, delivery: PathDelivery) -> serde_json::Value {
+        let path = match delivery {
+            PathDelivery::Raw => self.path.clone(),
+            PathDelivery::Decoded => percent_encoding::percent_decode_str(&self.path)
+                .decode_utf8_lossy()
+                .into_owned(),
+        };
         let route = ROUTES
             .iter()
             .find(|route| route.method == self.method && route_matches(route.path, &self.path))
             .unwrap_or_else(|| panic!("no route for {} {}", self.method, self.path));
         let mut path_parameters = serde_json::Map::new();
-        for (pattern, segment) in route.path.split('/').zip(self.path.split('/')) {
+        for (pattern, segment) in route.path.split('/').zip(path.split('/')) {
             if pattern == format!("{{{EMAIL_PARAM}}}") {
                 path_parameters.insert(EMAIL_PARAM.into(), segment.into());
             }
@@ -172,7 +183,7 @@ impl ApiRequest {
         let mut event = serde_json::json!({
             "version": "2.0",
             "routeKey": route_key,
-            "rawPath": self.path,
+            "rawPath": path,
             "rawQueryString": raw_query.join("&"),
             "headers": headers,
             "requestContext": {
@@ -182,7 +193,7 @@ impl ApiRequest {
                 "domainPrefix": "127",
                 "http": {
                     "method": self.method,
-                    "path": self.path,
+                    "path": path,
                     "protocol": "HTTP/1.1",
                     "sourceIp": "127.0.0.1",
                     "userAgent": "integration-tests"
@@ -207,8 +218,8 @@ impl ApiRequest {
         event
     }
 
-    pub fn into_request(self) -> lambda_http::Request {
-        request_from_event(&self.to_event())
+    pub fn into_request(self, delivery: PathDelivery) -> lambda_http::Request {
+        request_from_event(&self.to_event(delivery))
     }
 
     /// The function this request's route reaches.
@@ -290,19 +301,48 @@ pub struct Api {
     pub upsert_customer: upsert_customer::App,
     pub delete_customer: delete_customer::App,
     pub get_customer_logs: get_customer_logs::App,
+    /// How requests reach the functions: as API Gateway or as `cargo lambda watch` delivers them.
+    pub delivery: PathDelivery,
+}
+
+/// Runs each named `async fn test(delivery: PathDelivery)` twice, as `test::api_gateway` and
+/// `test::cargo_lambda_watch`: the path arrives decoded in one and raw in the other.
+#[macro_export]
+macro_rules! in_both_deliveries {
+    ($($test:ident),+ $(,)?) => {$(
+        mod $test {
+            #[tokio::test]
+            async fn api_gateway() {
+                super::$test($crate::PathDelivery::Decoded).await
+            }
+            #[tokio::test]
+            async fn cargo_lambda_watch() {
+                super::$test($crate::PathDelivery::Raw).await
+            }
+        }
+    )+};
 }
 
 impl Api {
-    /// The functions against `store`, accepting [`TEST_KEY`], stamping new customers with `now`.
-    pub fn new(store: &TestStore, now: fn() -> u64) -> Self {
-        Self::with_stores(store.customers(), store.logs(), now)
+    /// The functions against `store`, accepting [`TEST_KEY`], stamping new customers with `now`,
+    /// reached the way `delivery` says.
+    pub fn new(store: &TestStore, now: fn() -> u64, delivery: PathDelivery) -> Self {
+        Self::with_stores(store.customers(), store.logs(), now, delivery)
     }
 
-    pub fn with_stores(customers: CustomerStore, logs: LogStore, now: fn() -> u64) -> Self {
+    /// As [`Api::new`]; logs are served whatever their age unless a test sets
+    /// `get_customer_logs.retention_seconds`.
+    pub fn with_stores(
+        customers: CustomerStore,
+        logs: LogStore,
+        now: fn() -> u64,
+        delivery: PathDelivery,
+    ) -> Self {
         Self {
             get_customer: get_customer::App {
                 keys: test_keys(),
                 customers: customers.clone(),
+                path_delivery: delivery,
             },
             upsert_customer: upsert_customer::App {
                 keys: test_keys(),
@@ -312,18 +352,24 @@ impl Api {
             delete_customer: delete_customer::App {
                 keys: test_keys(),
                 customers,
+                path_delivery: delivery,
             },
             get_customer_logs: get_customer_logs::App {
                 keys: test_keys(),
                 logs,
+                path_delivery: delivery,
+                retention_seconds: u64::MAX,
+                now,
             },
+            delivery,
         }
     }
 
     /// Sends the request to the function its route reaches.
     pub async fn send(&self, request: ApiRequest) -> Reply {
         let function = request.function();
-        self.send_event(function, &request.to_event()).await
+        self.send_event(function, &request.to_event(self.delivery))
+            .await
     }
 
     /// Sends a raw gateway event to the named function.

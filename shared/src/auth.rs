@@ -78,7 +78,12 @@ impl ApiKeys {
 
     /// Accepts the request if it carries a key whose digest is listed.
     pub fn authorize(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        let key = presented_key(headers).ok_or(ApiError::Forbidden)?;
+        if !headers.contains_key(API_KEY_HEADER)
+            && !headers.contains_key(lambda_http::http::header::AUTHORIZATION)
+        {
+            return Err(ApiError::NoKey);
+        }
+        let key = presented_key(headers).ok_or(ApiError::UnknownKey)?;
         let digest: KeyDigest = Sha256::digest(key.as_bytes()).into();
         // Compare against every entry, so the time taken does not tell which one matched.
         let matched = self
@@ -90,7 +95,7 @@ impl ApiKeys {
         if bool::from(matched) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden)
+            Err(ApiError::UnknownKey)
         }
     }
 }
@@ -196,7 +201,7 @@ mod tests {
         );
         assert_eq!(
             keys.authorize(&headers(&[("x-swu-api-key", "other")])),
-            Err(ApiError::Forbidden)
+            Err(ApiError::UnknownKey)
         );
     }
 
@@ -205,8 +210,8 @@ mod tests {
         let keys = keys(&["live_abc"]);
         let wrong_basic = format!("Basic {}", STANDARD.encode("live_xyz:"));
         let empty_user = format!("Basic {}", STANDARD.encode(":live_abc"));
+        assert_eq!(keys.authorize(&headers(&[])), Err(ApiError::NoKey));
         for request in [
-            headers(&[]),
             headers(&[("x-swu-api-key", "")]),
             headers(&[("x-swu-api-key", "live_abd")]),
             headers(&[("authorization", "Basic !!!not-base64")]),
@@ -216,7 +221,7 @@ mod tests {
         ] {
             assert_eq!(
                 keys.authorize(&request),
-                Err(ApiError::Forbidden),
+                Err(ApiError::UnknownKey),
                 "{request:?}"
             );
         }

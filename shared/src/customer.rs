@@ -138,15 +138,15 @@ pub struct CustomerInput {
 impl CustomerInput {
     pub fn from_body(body: &serde_json::Map<String, Value>) -> Result<Self, ApiError> {
         let email = match body.get("email") {
-            None | Some(Value::Null) => return Err(ApiError::bad_request("email is required.")),
+            None | Some(Value::Null) => return Err(ApiError::bad_request("email", "email is required.")),
             Some(Value::String(email)) => Email::parse(email)?,
-            Some(_) => return Err(ApiError::bad_request("email must be a string.")),
+            Some(_) => return Err(ApiError::bad_request("email", "email must be a string.")),
         };
         let locale = match body.get("locale") {
             None | Some(Value::Null) => None,
             Some(Value::String(locale)) if locale.trim().is_empty() => None,
             Some(Value::String(locale)) => Some(Locale::parse(locale)?),
-            Some(_) => return Err(ApiError::bad_request("locale must be a string.")),
+            Some(_) => return Err(ApiError::bad_request("locale", "locale must be a string.")),
         };
         Ok(Self { email, locale })
     }

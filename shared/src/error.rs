@@ -6,13 +6,17 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use std::fmt;
 
 /// Why a request did not succeed. The `Display` text is what the client reads: a short sentence,
-/// never an SDK message, a table name or a key.
+/// never an SDK message, a table name, a key or an address. [`ApiError::kind`] and
+/// [`ApiError::field`] are what the logs say about it: they never carry a value either.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
-    /// 400: the request itself is wrong; the reason says how.
-    BadRequest(String),
-    /// 403: no API key, a malformed one, or one we do not accept.
-    Forbidden,
+    /// 400: the request itself is wrong; `field` names the part (`email`, `locale`, `count`,
+    /// `body`, an event's field…) and `reason` says how, without quoting the value.
+    BadRequest { field: &'static str, reason: String },
+    /// 403: the request carries no API key at all.
+    NoKey,
+    /// 403: the request carries a key we do not accept, or one we cannot read.
+    UnknownKey,
     /// 404: no customer with that address.
     CustomerNotFound,
     /// 413: the body is over the limit.
@@ -24,18 +28,42 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn bad_request(reason: impl Into<String>) -> Self {
-        Self::BadRequest(reason.into())
+    pub fn bad_request(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::BadRequest {
+            field,
+            reason: reason.into(),
+        }
     }
 
     pub fn status(&self) -> u16 {
         match self {
-            Self::BadRequest(_) => 400,
-            Self::Forbidden => 403,
+            Self::BadRequest { .. } => 400,
+            Self::NoKey | Self::UnknownKey => 403,
             Self::CustomerNotFound => 404,
             Self::PayloadTooLarge => 413,
             Self::Unavailable => 503,
             Self::Internal => 500,
+        }
+    }
+
+    /// What went wrong, as a log reads it: a fixed word, never a value.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::BadRequest { .. } => "bad input",
+            Self::NoKey => "no key",
+            Self::UnknownKey => "unknown key",
+            Self::CustomerNotFound => "not found",
+            Self::PayloadTooLarge => "body too large",
+            Self::Unavailable => "store unavailable",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// The part of the request or event a bad input is about.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::BadRequest { field, .. } => Some(field),
+            _ => None,
         }
     }
 }
@@ -43,8 +71,8 @@ impl ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::BadRequest(reason) => f.write_str(reason),
-            Self::Forbidden => f.write_str("Invalid or missing API key."),
+            Self::BadRequest { reason, .. } => f.write_str(reason),
+            Self::NoKey | Self::UnknownKey => f.write_str("Invalid or missing API key."),
             Self::CustomerNotFound => f.write_str("Customer not found."),
             Self::PayloadTooLarge => write!(
                 f,

@@ -1,14 +1,17 @@
 //! Email events: what `record-email-event` reads from its queue, one JSON object per message.
 //!
 //! `email`, `log_id` and `created` (the send time) identify the log in every event, so each event
-//! is one write to a known key. The rules that make order and duplicates not matter:
-//! - `sent` fills in the log's details once; a second `sent` changes nothing. It sets the status
-//!   to `sent` only if no status event got there first.
-//! - `status` applies only if its `at` is newer than the status already applied, or equal and
-//!   later in [`Status::ALL`]; a duplicate or stale status changes nothing.
+//! is one write to a known key. The rules that make every arrival order end in the same log:
+//! - `sent` fills in the log's details once; a second `sent` changes nothing. The status `sent`
+//!   it implies is a default only: a log shows it while no status event has been applied, and any
+//!   status event outranks it, whether it arrived before the `sent` or after.
+//! - Status events are ordered by `at`, then by their place in [`Status::ALL`], then by `message`
+//!   (none first); the greatest one a log has received is its status and message. A duplicate or
+//!   an older one changes nothing.
+//! - `created` and `at` are Unix seconds up to [`MAX_EVENT_SECONDS`]: a later value is
+//!   milliseconds or absurd, and the event is refused.
 
 use crate::{ApiError, Email};
-use serde::Deserialize;
 
 /// Longest `log_id` accepted; ids are short opaque tokens (`log_asdf1234qwerty`).
 pub const MAX_LOG_ID_BYTES: usize = 128;
@@ -16,8 +19,7 @@ pub const MAX_LOG_ID_BYTES: usize = 128;
 pub const MAX_TEXT_BYTES: usize = 1024;
 
 /// A log's status, in the order that breaks ties between events of the same second.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Queued,
     Sent,
@@ -104,93 +106,102 @@ pub struct EmailEvent {
     pub kind: EventKind,
 }
 
-/// The wire shape; unknown fields are ignored so that producers can add their own.
-#[derive(Deserialize)]
-#[serde(tag = "event", rename_all = "lowercase")]
-enum Wire {
-    Sent {
-        log_id: String,
-        email: String,
-        created: u64,
-        recipient_name: Option<String>,
-        email_id: Option<String>,
-        email_name: Option<String>,
-        email_version: Option<String>,
-    },
-    Status {
-        log_id: String,
-        email: String,
-        created: u64,
-        status: Status,
-        message: Option<String>,
-        at: u64,
-    },
+/// The latest time an event may carry: 3000-01-01T00:00:00Z in Unix seconds. A later `created` or
+/// `at` is milliseconds (today's are 13 digits) or otherwise absurd, and is refused.
+pub const MAX_EVENT_SECONDS: u64 = 32_503_680_000;
+
+type Object = serde_json::Map<String, serde_json::Value>;
+
+/// A refused event: `field` says which part is wrong, the reason says how, never quoting a value
+/// (values are addresses and names: they must not reach the logs or the dead-letter reason).
+fn bad(field: &'static str, reason: impl Into<String>) -> ApiError {
+    ApiError::bad_request(field, format!("not a valid email event: {}", reason.into()))
 }
 
-fn bounded_text(name: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
-    match value {
-        Some(text) if text.len() > MAX_TEXT_BYTES => Err(ApiError::bad_request(format!(
-            "{name} is longer than {MAX_TEXT_BYTES} bytes."
-        ))),
-        other => Ok(other),
+fn required_text<'a>(object: &'a Object, field: &'static str) -> Result<&'a str, ApiError> {
+    match object.get(field) {
+        Some(serde_json::Value::String(text)) => Ok(text),
+        None | Some(serde_json::Value::Null) => Err(bad(field, format!("{field} is missing"))),
+        Some(_) => Err(bad(field, format!("{field} must be a string"))),
+    }
+}
+
+/// An optional free-text field: absent and `null` are "not given".
+fn optional_text(object: &Object, field: &'static str) -> Result<Option<String>, ApiError> {
+    match object.get(field) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(text)) if text.len() > MAX_TEXT_BYTES => Err(bad(
+            field,
+            format!("{field} is longer than {MAX_TEXT_BYTES} bytes"),
+        )),
+        Some(serde_json::Value::String(text)) => Ok(Some(text.clone())),
+        Some(_) => Err(bad(field, format!("{field} must be a string"))),
+    }
+}
+
+/// Unix seconds, from 0 to [`MAX_EVENT_SECONDS`].
+fn seconds(object: &Object, field: &'static str) -> Result<u64, ApiError> {
+    match object.get(field).map(serde_json::Value::as_u64) {
+        Some(Some(seconds)) if seconds <= MAX_EVENT_SECONDS => Ok(seconds),
+        Some(Some(_)) => Err(bad(
+            field,
+            format!("{field} is after the year 3000: it must be Unix seconds, not milliseconds"),
+        )),
+        Some(None) => Err(bad(
+            field,
+            format!("{field} must be Unix seconds: a whole number, 0 or more"),
+        )),
+        None => Err(bad(field, format!("{field} is missing"))),
     }
 }
 
 impl EmailEvent {
-    /// Parses one queue message. The error says what is wrong, for the dead-letter record.
+    /// Parses one queue message. The error names the field that is wrong, for the dead-letter
+    /// record and the log, without its value. Unknown fields are ignored so that producers can
+    /// add their own.
     pub fn parse(body: &str) -> Result<Self, ApiError> {
-        let wire: Wire = serde_json::from_str(body)
-            .map_err(|e| ApiError::bad_request(format!("not a valid email event: {e}")))?;
-        let (log_id, email, created, kind) = match wire {
-            Wire::Sent {
-                log_id,
-                email,
-                created,
-                recipient_name,
-                email_id,
-                email_name,
-                email_version,
-            } => (
-                log_id,
-                email,
-                created,
-                EventKind::Sent(Sent {
-                    recipient_name: bounded_text("recipient_name", recipient_name)?,
-                    email_id: bounded_text("email_id", email_id)?,
-                    email_name: bounded_text("email_name", email_name)?,
-                    email_version: bounded_text("email_version", email_version)?,
-                }),
-            ),
-            Wire::Status {
-                log_id,
-                email,
-                created,
-                status,
-                message,
-                at,
-            } => (
-                log_id,
-                email,
-                created,
+        let object = match serde_json::from_str(body) {
+            Ok(serde_json::Value::Object(object)) => object,
+            Ok(_) => return Err(bad("body", "the message is not a JSON object")),
+            Err(_) => return Err(bad("body", "the message is not JSON")),
+        };
+        let kind = match required_text(&object, "event")? {
+            "sent" => EventKind::Sent(Sent {
+                recipient_name: optional_text(&object, "recipient_name")?,
+                email_id: optional_text(&object, "email_id")?,
+                email_name: optional_text(&object, "email_name")?,
+                email_version: optional_text(&object, "email_version")?,
+            }),
+            "status" => {
+                let status = required_text(&object, "status")?;
+                let status = Status::ALL
+                    .into_iter()
+                    .find(|known| known.as_str() == status)
+                    .ok_or_else(|| bad("status", "status is not one of the contract's statuses"))?;
                 EventKind::Status(StatusChange {
                     status,
-                    message: bounded_text("message", message)?,
-                    at,
-                }),
-            ),
+                    message: optional_text(&object, "message")?,
+                    at: seconds(&object, "at")?,
+                })
+            }
+            _ => return Err(bad("event", "event must be \"sent\" or \"status\"")),
         };
+        let log_id = required_text(&object, "log_id")?;
         if log_id.is_empty()
             || log_id.len() > MAX_LOG_ID_BYTES
             || !log_id.bytes().all(|b| b.is_ascii_graphic())
         {
-            return Err(ApiError::bad_request(format!(
-                "log_id must be 1 to {MAX_LOG_ID_BYTES} printable ASCII characters."
-            )));
+            return Err(bad(
+                "log_id",
+                format!("log_id must be 1 to {MAX_LOG_ID_BYTES} printable ASCII characters"),
+            ));
         }
+        let email = Email::parse(required_text(&object, "email")?)
+            .map_err(|_| bad("email", "email is not a valid email address"))?;
         Ok(Self {
-            email: Email::parse(&email)?,
-            log_id,
-            created,
+            email,
+            log_id: log_id.to_owned(),
+            created: seconds(&object, "created")?,
             kind,
         })
     }
@@ -254,8 +265,67 @@ mod tests {
             r#"{"event":"sent","log_id":"a b","email":"m@example.com","created":5}"#,
             r#"{"event":"status","log_id":"l","email":"m@example.com","created":5,"status":"read","at":6}"#,
             r#"{"event":"status","log_id":"l","email":"m@example.com","created":5,"status":"opened"}"#,
+            r#"{"event":"sent","log_id":"l","email":"m@example.com","created":5.5}"#,
+            r#"{"event":"sent","log_id":"l","email":"m@example.com","created":5,"email_id":7}"#,
         ] {
             assert!(EmailEvent::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn refuses_milliseconds_and_times_after_the_year_3000() {
+        let sent = |created: u64| {
+            EmailEvent::parse(&format!(
+                r#"{{"event":"sent","log_id":"l","email":"m@example.com","created":{created}}}"#
+            ))
+        };
+        let status = |at: u64| {
+            EmailEvent::parse(&format!(
+                r#"{{"event":"status","log_id":"l","email":"m@example.com","created":5,"status":"opened","at":{at}}}"#
+            ))
+        };
+        assert!(sent(MAX_EVENT_SECONDS).is_ok() && status(MAX_EVENT_SECONDS).is_ok());
+        for late in [MAX_EVENT_SECONDS + 1, 1_764_000_000_000] {
+            let error = sent(late).unwrap_err();
+            assert_eq!(error.field(), Some("created"));
+            assert!(error.to_string().contains("milliseconds"), "{error}");
+            assert_eq!(status(late).unwrap_err().field(), Some("at"));
+        }
+    }
+
+    #[test]
+    fn reasons_name_the_field_and_never_quote_the_value() {
+        for (body, field, secret) in [
+            (
+                r#"{"event":"sent","log_id":"l","email":"secret\u200b@example.com","created":5}"#,
+                "email",
+                "secret",
+            ),
+            (
+                r#"{"event":"bought-by-secret","log_id":"l","email":"m@example.com","created":5}"#,
+                "event",
+                "secret",
+            ),
+            (
+                r#"{"event":"sent","log_id":"l","email":"m@example.com","created":"secret"}"#,
+                "created",
+                "secret",
+            ),
+            (
+                r#"{"event":"status","log_id":"l","email":"m@example.com","created":5,"status":"secret","at":6}"#,
+                "status",
+                "secret",
+            ),
+            (
+                r#"{"event":"sent","log_id":"l","email":"m@example.com","created":5,"recipient_name":["secret"]}"#,
+                "recipient_name",
+                "secret",
+            ),
+            (r#"{"event":"sent","secret":"#, "body", "secret"),
+        ] {
+            let error = EmailEvent::parse(body).unwrap_err();
+            assert_eq!(error.field(), Some(field), "{body}");
+            assert!(!error.to_string().contains(secret), "{error}");
         }
     }
 }

@@ -1,11 +1,12 @@
-//! A customer's locale: a well-formed BCP 47 language tag in canonical case.
+//! A customer's locale: a valid BCP 47 language tag (well formed, and every subtag registered in
+//! the IANA Language Subtag Registry that `language-tags` carries), in canonical case.
 
 use crate::ApiError;
 use language_tags::LanguageTag;
 use std::fmt;
 
 /// Longer than any tag a mail template is chosen by; keeps stored values bounded.
-pub const MAX_LOCALE_BYTES: usize = 64;
+pub const MAX_LOCALE_CHARS: usize = 64;
 
 /// What a new customer gets when none is given.
 pub const DEFAULT_LOCALE: &str = "en-US";
@@ -16,17 +17,24 @@ pub struct Locale(String);
 impl Locale {
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
         let raw = raw.trim();
-        if raw.len() > MAX_LOCALE_BYTES {
-            return Err(ApiError::bad_request(format!(
-                "locale is longer than {MAX_LOCALE_BYTES} characters."
-            )));
+        if raw.chars().count() > MAX_LOCALE_CHARS {
+            return Err(ApiError::bad_request(
+                "locale",
+                format!("locale is longer than {MAX_LOCALE_CHARS} characters."),
+            ));
         }
         // `parse` accepts exactly the well-formed tags of RFC 5646 and returns them in the
-        // canonical case ("en-us" becomes "en-US", "ZH-HANT-TW" becomes "zh-Hant-TW").
+        // canonical case ("en-us" becomes "en-US", "ZH-HANT-TW" becomes "zh-Hant-TW");
+        // `validate` then looks every subtag up in the registry ("english", "xx-ZZ" are not).
         LanguageTag::parse(raw)
+            .ok()
+            .filter(LanguageTag::is_valid)
             .map(|tag| Self(tag.into_string()))
-            .map_err(|_| {
-                ApiError::bad_request("locale is not a valid BCP 47 language tag, such as en-US.")
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "locale",
+                    "locale is not a valid BCP 47 language tag, such as en-US.",
+                )
             })
     }
 
@@ -57,6 +65,10 @@ mod tests {
             ("DE-de", "de-DE"),
             ("fr", "fr"),
             ("zh-hant-tw", "zh-Hant-TW"),
+            ("sr-latn-rs", "sr-Latn-RS"),
+            ("es-419", "es-419"),
+            ("de-CH-1996", "de-CH-1996"),
+            ("x-private", "x-private"),
         ] {
             assert_eq!(Locale::parse(given).unwrap().as_str(), stored);
         }
@@ -77,6 +89,27 @@ mod tests {
         ] {
             assert!(Locale::parse(bad).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn rejects_well_formed_tags_that_name_nothing_registered() {
+        for bad in [
+            "english", "xx-ZZ", "en-UK", "xx", "en-Abcd", "en-US-foobar", "de-1996-1996",
+        ] {
+            assert!(Locale::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn the_length_limit_counts_characters() {
+        // 64 characters of which some take two bytes: over 64 bytes, but the reason must say
+        // the tag is not valid, not that it is too long.
+        let tag = format!("en-{}", "é".repeat(61));
+        assert!(tag.len() > MAX_LOCALE_CHARS && tag.chars().count() == MAX_LOCALE_CHARS);
+        let reason = Locale::parse(&tag).unwrap_err().to_string();
+        assert!(reason.contains("BCP 47"), "{reason}");
+        let long = format!("en-{}", "a".repeat(62));
+        assert!(Locale::parse(&long).unwrap_err().to_string().contains("longer"));
     }
 
     #[test]

@@ -3,13 +3,27 @@
 //! instead of an `EnvFilter`: the filter's directive parser brings a regex engine that was 7 % of
 //! each bootstrap (0.18 MB zipped). The level comes from `AWS_LAMBDA_LOG_LEVEL` (Lambda's own
 //! log-level control) or `RUST_LOG`, as one of `error`, `warn`, `info`, `debug`, `trace`, `off`;
-//! anything else means `info`. Request headers and bodies are never logged: they carry API keys and
-//! addresses.
+//! anything else means `info`.
+//!
+//! That level applies to this project's crates only. Every other target (the Lambda runtime, which
+//! logs whole raw events at TRACE, headers included; the AWS SDK, which logs requests and so keys
+//! and addresses at DEBUG and TRACE; hyper, rustls) stays at INFO or quieter whatever the setting
+//! says. This project's own lines never carry a key, a header, a body or an address.
 
-use lambda_http::tracing::subscriber::filter::LevelFilter;
+use lambda_http::tracing::subscriber::filter::{LevelFilter, Targets};
+use lambda_http::tracing::subscriber::layer::SubscriberExt;
+use lambda_http::tracing::subscriber::util::SubscriberInitExt;
 
-/// Installs the subscriber; call once, first thing in `main`.
-pub fn init() {
+/// The crates whose lines follow the configured level: the shared crate and the function's own.
+fn targets(level: LevelFilter, function_crate: &'static str) -> Targets {
+    Targets::new()
+        .with_default(level.min(LevelFilter::INFO))
+        .with_target("shared", level)
+        .with_target(function_crate, level)
+}
+
+/// Installs the subscriber; call once, first thing in `main`, with `env!("CARGO_CRATE_NAME")`.
+pub fn init(function_crate: &'static str) {
     let get = |name| std::env::var(name).ok();
     let level = level(
         get("AWS_LAMBDA_LOG_LEVEL")
@@ -22,10 +36,11 @@ pub fn init() {
         .with_target(false)
         .without_time()
         .with_max_level(level);
+    let filter = targets(level, function_crate);
     if json {
-        collector.json().init();
+        collector.json().finish().with(filter).init();
     } else {
-        collector.init();
+        collector.finish().with(filter).init();
     }
 }
 
@@ -46,5 +61,22 @@ mod tests {
         assert_eq!(level(Some("off")), LevelFilter::OFF);
         assert_eq!(level(None), LevelFilter::INFO);
         assert_eq!(level(Some("aws_smithy_runtime=debug")), LevelFilter::INFO);
+    }
+
+    #[test]
+    fn other_crates_stay_at_info_whatever_the_level() {
+        use lambda_http::tracing::Level;
+        let trace = targets(LevelFilter::TRACE, "get_customer");
+        let enabled = |target: &str, level: Level| trace.would_enable(target, &level);
+        for ours in ["shared", "shared::logs", "get_customer"] {
+            assert!(enabled(ours, Level::TRACE), "{ours}");
+        }
+        for theirs in ["lambda_runtime", "lambda_runtime::layers", "aws_smithy_runtime", "hyper"] {
+            assert!(!enabled(theirs, Level::DEBUG), "{theirs}");
+            assert!(enabled(theirs, Level::INFO), "{theirs}");
+        }
+        let quiet = targets(LevelFilter::WARN, "get_customer");
+        assert!(!quiet.would_enable("lambda_runtime", &Level::INFO));
+        assert!(!quiet.would_enable("shared", &Level::INFO));
     }
 }

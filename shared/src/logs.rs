@@ -38,23 +38,34 @@ impl Default for LogsQuery {
     }
 }
 
-fn single<'a>(params: &'a QueryMap, name: &str) -> Result<Option<&'a str>, ApiError> {
+fn single<'a>(params: &'a QueryMap, name: &'static str) -> Result<Option<&'a str>, ApiError> {
     match params.all(name).as_deref() {
         None | Some([]) => Ok(None),
         Some([value]) => Ok(Some(value)),
-        Some(_) => Err(ApiError::bad_request(format!(
-            "{name} is given more than once."
-        ))),
+        Some(_) => Err(ApiError::bad_request(
+            name,
+            format!("{name} is given more than once."),
+        )),
     }
 }
 
-fn unix_seconds(params: &QueryMap, name: &str) -> Result<Option<u64>, ApiError> {
+/// A number written with ASCII digits only: no sign (`+5` arrives as `%2B5` and as ` 5`, and is
+/// refused either way), no space, no exponent, no fraction.
+fn digits(value: &str) -> Option<u64> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok()
+}
+
+fn unix_seconds(params: &QueryMap, name: &'static str) -> Result<Option<u64>, ApiError> {
     single(params, name)?
         .map(|value| {
-            value.parse::<u64>().map_err(|_| {
-                ApiError::bad_request(format!(
-                    "{name} must be a Unix timestamp: a whole number of seconds, 0 or more."
-                ))
+            digits(value).ok_or_else(|| {
+                ApiError::bad_request(
+                    name,
+                    format!("{name} must be a Unix timestamp: a whole number of seconds, 0 or more."),
+                )
             })
         })
         .transpose()
@@ -63,11 +74,12 @@ fn unix_seconds(params: &QueryMap, name: &str) -> Result<Option<u64>, ApiError> 
 impl LogsQuery {
     pub fn parse(params: &QueryMap) -> Result<Self, ApiError> {
         let count = single(params, "count")?
-            .map(|value| match value.parse::<u32>() {
-                Ok(count) if (1..=MAX_COUNT).contains(&count) => Ok(count),
-                _ => Err(ApiError::bad_request(format!(
-                    "count must be a whole number from 1 to {MAX_COUNT}."
-                ))),
+            .map(|value| match digits(value) {
+                Some(count) if (1..=u64::from(MAX_COUNT)).contains(&count) => Ok(count as u32),
+                _ => Err(ApiError::bad_request(
+                    "count",
+                    format!("count must be a whole number from 1 to {MAX_COUNT}."),
+                )),
             })
             .transpose()?
             .unwrap_or(MAX_COUNT);
@@ -78,10 +90,12 @@ impl LogsQuery {
         })
     }
 
-    /// The sort-key range the bounds select, or `None` when no second can satisfy both.
-    fn key_range(&self) -> Option<KeyRange> {
+    /// The sort-key range the bounds select, or `None` when no second can satisfy both. Logs sent
+    /// before `oldest` (past their retention, waiting for DynamoDB's TTL) are never selected.
+    fn key_range(&self, oldest: u64) -> Option<KeyRange> {
         let low = match self.created_gt {
-            Some(gt) => Some(gt.checked_add(1)?),
+            Some(gt) => Some(gt.checked_add(1)?.max(oldest)),
+            None if oldest > 0 => Some(oldest),
             None => None,
         };
         match (low, self.created_lt) {
@@ -178,9 +192,16 @@ impl LogStore {
         Ok(Self::new(client, LOGS.name_from_env()?))
     }
 
-    /// The customer's logs, newest first: one `Query` with the bounds in the key condition.
-    pub async fn query(&self, email: &Email, query: &LogsQuery) -> Result<Vec<Log>, ApiError> {
-        let Some(range) = query.key_range() else {
+    /// The customer's logs, newest first: one `Query` with the bounds in the key condition. Logs
+    /// sent before `oldest` (Unix seconds) are past their retention: TTL deletion can lag by days,
+    /// so the key condition leaves them out (see [`oldest_served`]).
+    pub async fn query(
+        &self,
+        email: &Email,
+        query: &LogsQuery,
+        oldest: u64,
+    ) -> Result<Vec<Log>, ApiError> {
+        let Some(range) = query.key_range(oldest) else {
             return Ok(Vec::new());
         };
         let mut request = self
@@ -247,22 +268,25 @@ impl LogStore {
                     }
                 }
                 update.set("sent_recorded", AttributeValue::Bool(true));
-                // A status applied before the send arrived wins over the implied "sent".
+                // The status a send implies is only a default: any status event outranks it,
+                // whichever arrived first, so it never sets the ordering attributes.
                 update.set_if_absent("status", s(Status::Sent.as_str()));
-                update.set_if_absent("status_rank", n(Status::Sent.rank()));
-                update.set_if_absent("status_at", n(event.created));
                 "attribute_not_exists(#sent_recorded)"
             }
             EventKind::Status(change) => {
                 update.set("status", s(change.status.as_str()));
                 update.set("status_rank", n(change.status.rank()));
                 update.set("status_at", n(change.at));
+                update.set("status_tiebreak", s(&tiebreak(change.message.as_deref())));
                 match &change.message {
                     Some(message) => update.set("message", s(message)),
                     None => update.remove("message"),
                 }
+                // (at, rank, message) orders status events totally: the greatest wins in every
+                // arrival order, and an equal one is a duplicate.
                 "attribute_not_exists(#status_at) OR #status_at < :status_at \
-                 OR (#status_at = :status_at AND #status_rank < :status_rank)"
+                 OR (#status_at = :status_at AND (#status_rank < :status_rank \
+                 OR (#status_rank = :status_rank AND #status_tiebreak < :status_tiebreak)))"
             }
         };
         let result = self
@@ -289,6 +313,12 @@ impl LogStore {
             Err(err) => Err(ApiError::from_store("UpdateItem logs", err)),
         }
     }
+}
+
+/// The last key of a status event's order: events of the same second and status are ordered by
+/// their message, no message first.
+fn tiebreak(message: Option<&str>) -> String {
+    message.map_or_else(String::new, |message| format!("={message}"))
 }
 
 /// An `UpdateItem` expression under construction; attribute `a` is named `#a` and valued `:a`.
@@ -332,6 +362,12 @@ impl Update {
         }
         expression
     }
+}
+
+/// The send time of the oldest log still served at `now`: a log expires (`expires_at`, DynamoDB's
+/// TTL) `retention_seconds` after it was sent, and is not served once `expires_at` < `now`.
+pub fn oldest_served(now: u64, retention_seconds: u64) -> u64 {
+    now.saturating_sub(retention_seconds)
 }
 
 /// Days a log is kept after its send time when `LOG_RETENTION_DAYS` is not set.
@@ -403,6 +439,12 @@ mod tests {
             ("created_lt", "soon"),
             ("created_gt", "1e9"),
             ("created_gt", "18446744073709551616"),
+            ("count", "+5"),
+            ("count", " 5"),
+            ("count", "5 "),
+            ("count", "0x10"),
+            ("created_lt", "+5"),
+            ("created_gt", "٣"),
         ] {
             assert!(
                 LogsQuery::parse(&params(&[(name, value)])).is_err(),
@@ -429,18 +471,42 @@ mod tests {
                 created_lt: Some(lt),
                 ..LogsQuery::default()
             };
-            assert!(query.key_range().is_none(), "gt={gt} lt={lt}");
+            assert!(query.key_range(0).is_none(), "gt={gt} lt={lt}");
         }
         let open = LogsQuery {
             created_gt: Some(u64::MAX),
             ..LogsQuery::default()
         };
-        assert!(open.key_range().is_none());
+        assert!(open.key_range(0).is_none());
         let one_second = LogsQuery {
             created_gt: Some(10),
             created_lt: Some(12),
             ..LogsQuery::default()
         };
-        assert!(one_second.key_range().is_some());
+        assert!(one_second.key_range(0).is_some());
+    }
+
+    #[test]
+    fn retention_raises_the_lower_bound_and_never_lowers_it() {
+        let low = |query: LogsQuery, oldest| match query.key_range(oldest) {
+            Some(KeyRange::AtLeast(low) | KeyRange::Between(low, _)) => Some(low),
+            _ => None,
+        };
+        let unbounded = LogsQuery::default();
+        assert_eq!(low(unbounded, 500), Some(seconds_prefix(500)));
+        assert!(matches!(unbounded.key_range(0), Some(KeyRange::All)));
+        let after_100 = LogsQuery {
+            created_gt: Some(100),
+            ..LogsQuery::default()
+        };
+        assert_eq!(low(after_100, 50), Some(seconds_prefix(101)));
+        assert_eq!(low(after_100, 500), Some(seconds_prefix(500)));
+        let before_400 = LogsQuery {
+            created_lt: Some(400),
+            ..LogsQuery::default()
+        };
+        assert!(before_400.key_range(500).is_none());
+        assert_eq!(oldest_served(1_000, 300), 700);
+        assert_eq!(oldest_served(100, 300), 0);
     }
 }

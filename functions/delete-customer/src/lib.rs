@@ -8,6 +8,8 @@ use shared::{ApiError, ApiKeys, CustomerStore, http};
 pub struct App {
     pub keys: ApiKeys,
     pub customers: CustomerStore,
+    /// How the gateway delivers the `{email}` path parameter.
+    pub path_delivery: http::PathDelivery,
 }
 
 impl App {
@@ -17,16 +19,17 @@ impl App {
             customers: CustomerStore::from_env(
                 shared::dynamodb::StoreSettings::from_env()?.client(),
             )?,
+            path_delivery: http::PathDelivery::from_env()?,
         })
     }
 
     pub async fn handle(&self, request: Request) -> Response<Body> {
-        http::respond(self.delete_customer(&request).await)
+        http::respond(&request, self.delete_customer(&request).await)
     }
 
     async fn delete_customer(&self, request: &Request) -> Result<Value, ApiError> {
         self.keys.authorize(request.headers())?;
-        let email = http::path_email(request)?;
+        let email = http::path_email(request, self.path_delivery)?;
         self.customers.delete(&email).await?;
         Ok(http::success(Map::new()))
     }

@@ -1,6 +1,6 @@
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::logging::init();
+    shared::logging::init(env!("CARGO_CRATE_NAME"));
     let app = get_customer_logs::App::from_env()?;
     shared::http::serve(|request| app.handle(request)).await
 }

@@ -7,6 +7,8 @@ use shared::{ApiError, ApiKeys, CustomerStore, http};
 pub struct App {
     pub keys: ApiKeys,
     pub customers: CustomerStore,
+    /// How the gateway delivers the `{email}` path parameter.
+    pub path_delivery: http::PathDelivery,
 }
 
 impl App {
@@ -16,16 +18,17 @@ impl App {
             customers: CustomerStore::from_env(
                 shared::dynamodb::StoreSettings::from_env()?.client(),
             )?,
+            path_delivery: http::PathDelivery::from_env()?,
         })
     }
 
     pub async fn handle(&self, request: Request) -> Response<Body> {
-        http::respond(self.get_customer(&request).await)
+        http::respond(&request, self.get_customer(&request).await)
     }
 
     async fn get_customer(&self, request: &Request) -> Result<Value, ApiError> {
         self.keys.authorize(request.headers())?;
-        let email = http::path_email(request)?;
+        let email = http::path_email(request, self.path_delivery)?;
         let customer = self
             .customers
             .get(&email)

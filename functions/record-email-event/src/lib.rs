@@ -30,15 +30,34 @@ impl App {
     pub async fn handle(&self, event: SqsEvent) -> Result<SqsBatchResponse, lambda_runtime::Error> {
         let outcomes = join_all(event.records.iter().map(|message| self.record(message))).await;
         let mut response = SqsBatchResponse::default();
+        let (mut applied, mut reflected) = (0, 0);
         for (message, outcome) in event.records.iter().zip(outcomes) {
-            if let Err(reason) = outcome {
-                let Some(id) = message.message_id.clone() else {
-                    return Err(format!("a message without an id failed: {reason}").into());
-                };
-                tracing::warn!(message_id = %id, %reason, "email event not recorded");
-                response.add_failure(id);
+            match outcome {
+                Ok(Recorded::Applied) => applied += 1,
+                Ok(Recorded::AlreadyReflected) => reflected += 1,
+                Err(error) => {
+                    let Some(id) = message.message_id.clone() else {
+                        return Err(format!("a message without an id failed: {error}").into());
+                    };
+                    // The reason names the field, never its value (see `shared::event`).
+                    tracing::warn!(
+                        message_id = %id,
+                        refusal = error.kind(),
+                        field = error.field().unwrap_or("-"),
+                        reason = %error,
+                        "email event not recorded"
+                    );
+                    response.add_failure(id);
+                }
             }
         }
+        tracing::info!(
+            messages = event.records.len(),
+            applied,
+            already_reflected = reflected,
+            failed = response.batch_item_failures.len(),
+            "batch recorded"
+        );
         Ok(response)
     }
 

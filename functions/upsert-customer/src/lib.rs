@@ -23,7 +23,7 @@ impl App {
     }
 
     pub async fn handle(&self, request: Request) -> Response<Body> {
-        http::respond(self.upsert_customer(&request).await)
+        http::respond(&request, self.upsert_customer(&request).await)
     }
 
     async fn upsert_customer(&self, request: &Request) -> Result<Value, ApiError> {

@@ -3,6 +3,14 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use integration_tests::{Api, ApiRequest, CUSTOMERS_TABLE, TEST_KEY, TestStore};
+use integration_tests::PathDelivery;
+
+integration_tests::in_both_deliveries!(
+    every_route_accepts_both_key_forms,
+    every_route_refuses_missing_malformed_and_unknown_keys,
+    authentication_comes_before_validation,
+    a_rotated_key_set_accepts_old_and_new,
+);
 
 fn now() -> u64 {
     1_700_000_000
@@ -22,10 +30,9 @@ fn basic(user_and_password: &str) -> String {
     format!("Basic {}", STANDARD.encode(user_and_password))
 }
 
-#[tokio::test]
-async fn every_route_accepts_both_key_forms() {
+async fn every_route_accepts_both_key_forms(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, now);
+    let api = Api::new(&store, now, delivery);
     api.send(ApiRequest::post(
         "/api/v1/customers",
         r#"{"email":"a@example.com"}"#,
@@ -57,10 +64,9 @@ async fn every_route_accepts_both_key_forms() {
 /// Turns a good request into one that must be refused.
 type Refusal = Box<dyn Fn(ApiRequest) -> ApiRequest>;
 
-#[tokio::test]
-async fn every_route_refuses_missing_malformed_and_unknown_keys() {
+async fn every_route_refuses_missing_malformed_and_unknown_keys(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, now);
+    let api = Api::new(&store, now, delivery);
     let refusals: Vec<(&str, Refusal)> = vec![
         (
             "no key",
@@ -120,10 +126,9 @@ async fn every_route_refuses_missing_malformed_and_unknown_keys() {
     );
 }
 
-#[tokio::test]
-async fn authentication_comes_before_validation() {
+async fn authentication_comes_before_validation(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, now);
+    let api = Api::new(&store, now, delivery);
     for request in [
         ApiRequest::post("/api/v1/customers", "{not json"),
         ApiRequest::post("/api/v1/customers", "x".repeat(100 * 1024)),
@@ -135,10 +140,9 @@ async fn authentication_comes_before_validation() {
     }
 }
 
-#[tokio::test]
-async fn a_rotated_key_set_accepts_old_and_new() {
+async fn a_rotated_key_set_accepts_old_and_new(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let mut api = Api::new(&store, now);
+    let mut api = Api::new(&store, now, delivery);
     let digests = format!(
         "{}, {}",
         shared::auth::key_digest_hex("old-key"),

@@ -2,6 +2,13 @@
 //! written.
 
 use integration_tests::{Api, ApiRequest, CUSTOMERS_TABLE, LOGS_TABLE, TestStore};
+use integration_tests::PathDelivery;
+
+integration_tests::in_both_deliveries!(
+    each_bad_input_gets_its_status_and_a_plain_text_reason_and_writes_nothing,
+    bad_input_leaves_an_existing_customer_unchanged,
+    reasons_name_the_problem,
+);
 
 fn now() -> u64 {
     1_700_000_000
@@ -154,10 +161,9 @@ fn bad_inputs() -> Vec<(&'static str, ApiRequest, u16)> {
     ]
 }
 
-#[tokio::test]
-async fn each_bad_input_gets_its_status_and_a_plain_text_reason_and_writes_nothing() {
+async fn each_bad_input_gets_its_status_and_a_plain_text_reason_and_writes_nothing(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, now);
+    let api = Api::new(&store, now, delivery);
     let table = bad_inputs();
     assert!(table.len() >= 25);
     for (name, request, status) in table {
@@ -175,10 +181,9 @@ async fn each_bad_input_gets_its_status_and_a_plain_text_reason_and_writes_nothi
     );
 }
 
-#[tokio::test]
-async fn bad_input_leaves_an_existing_customer_unchanged() {
+async fn bad_input_leaves_an_existing_customer_unchanged(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, now);
+    let api = Api::new(&store, now, delivery);
     api.send(post(r#"{"email":"a@example.com","locale":"fr"}"#))
         .await;
     let before = store.items(CUSTOMERS_TABLE).await;
@@ -192,10 +197,9 @@ async fn bad_input_leaves_an_existing_customer_unchanged() {
     assert_eq!(store.items(CUSTOMERS_TABLE).await, before);
 }
 
-#[tokio::test]
-async fn reasons_name_the_problem() {
+async fn reasons_name_the_problem(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, now);
+    let api = Api::new(&store, now, delivery);
     for (request, words) in [
         (post(r#"{"locale":"en-US"}"#), "email is required"),
         (post(r#"{"email":"nope"}"#), "not a valid email address"),

@@ -2,7 +2,7 @@
 //! router (Cargo.toml) and the sample events (events/) against `shared::routes` and the schema.
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use integration_tests::{Api, TestStore, workspace_root};
+use integration_tests::{Api, PathDelivery, TestStore, workspace_root};
 use shared::routes::{ROUTES, all_functions};
 use std::collections::BTreeSet;
 
@@ -98,10 +98,18 @@ fn each_http_sample_event_names_its_functions_route() {
     }
 }
 
+/// The samples are valid as watch delivers them (`cargo lambda invoke` sends them as they are to
+/// the local stack) and as API Gateway would.
 #[tokio::test]
 async fn http_sample_events_are_served_with_the_development_key() {
+    for delivery in [PathDelivery::Raw, PathDelivery::Decoded] {
+        http_samples_are_served(delivery).await;
+    }
+}
+
+async fn http_samples_are_served(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let mut api = Api::new(&store, now);
+    let mut api = Api::new(&store, now, delivery);
     let keys = shared::ApiKeys::from_digests(&shared::auth::key_digest_hex(devstack::DEV_API_KEY))
         .unwrap();
     api.get_customer.keys = keys.clone();
@@ -117,7 +125,7 @@ async fn http_sample_events_are_served_with_the_development_key() {
         ("get-customer", 404),
     ] {
         let reply = api.send_event(function, &http_event(function)).await;
-        assert_eq!(reply.status, status, "{function}: {}", reply.body);
+        assert_eq!(reply.status, status, "{function} ({delivery:?}): {}", reply.body);
     }
 }
 

@@ -2,6 +2,25 @@
 
 use integration_tests::{Api, ApiRequest, TestStore, addr};
 use serde_json::json;
+use integration_tests::PathDelivery;
+
+integration_tests::in_both_deliveries!(
+    get_returns_the_seed_shape_after_a_post,
+    unknown_customer_is_404_plain_text,
+    new_customer_without_locale_gets_en_us,
+    update_replaces_the_locale_and_keeps_created,
+    update_without_locale_keeps_the_locale,
+    empty_or_null_locale_on_create_means_the_default,
+    locale_is_stored_in_canonical_case,
+    addresses_are_case_insensitive_and_returned_lower_case,
+    plus_and_percent_encoded_paths_reach_the_same_customer,
+    body_is_json_whatever_the_content_type_says,
+    other_fields_are_ignored_and_created_is_server_owned,
+    concurrent_first_posts_agree_on_one_created,
+    delete_answers_ok_and_removes_the_customer,
+    deleting_an_absent_customer_succeeds,
+    delete_only_touches_its_own_customer,
+);
 
 const T0: u64 = 1_700_000_000;
 
@@ -18,11 +37,10 @@ async fn post(api: &Api, body: serde_json::Value) -> integration_tests::Reply {
         .await
 }
 
-#[tokio::test]
-async fn get_returns_the_seed_shape_after_a_post() {
+async fn get_returns_the_seed_shape_after_a_post(delivery: PathDelivery) {
     // GIVEN a customer posted with a locale
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0);
+    let api = Api::new(&store, at_t0, delivery);
     let created = post(
         &api,
         json!({"email": "matt@sendwithus.com", "locale": "de-DE"}),
@@ -54,20 +72,18 @@ async fn get_returns_the_seed_shape_after_a_post() {
     );
 }
 
-#[tokio::test]
-async fn unknown_customer_is_404_plain_text() {
+async fn unknown_customer_is_404_plain_text(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0);
+    let api = Api::new(&store, at_t0, delivery);
     let reply = api
         .send(ApiRequest::get("/api/v1/customers/nobody@example.com"))
         .await;
     reply.assert_error(404);
 }
 
-#[tokio::test]
-async fn new_customer_without_locale_gets_en_us() {
+async fn new_customer_without_locale_gets_en_us(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0);
+    let api = Api::new(&store, at_t0, delivery);
     assert_eq!(
         post(&api, json!({"email": "a@example.com"})).await.status,
         200
@@ -82,17 +98,16 @@ async fn new_customer_without_locale_gets_en_us() {
     assert_eq!(customer.created, T0);
 }
 
-#[tokio::test]
-async fn update_replaces_the_locale_and_keeps_created() {
+async fn update_replaces_the_locale_and_keeps_created(delivery: PathDelivery) {
     let store = TestStore::start().await;
     post(
-        &Api::new(&store, at_t0),
+        &Api::new(&store, at_t0, delivery),
         json!({"email": "a@example.com", "locale": "fr"}),
     )
     .await;
     // WHEN the same customer is posted again, later, with another locale
     let reply = post(
-        &Api::new(&store, later),
+        &Api::new(&store, later, delivery),
         json!({"email": "a@example.com", "locale": "de-DE"}),
     )
     .await;
@@ -107,11 +122,10 @@ async fn update_replaces_the_locale_and_keeps_created() {
     assert_eq!(customer.created, T0, "created never changes");
 }
 
-#[tokio::test]
-async fn update_without_locale_keeps_the_locale() {
+async fn update_without_locale_keeps_the_locale(delivery: PathDelivery) {
     let store = TestStore::start().await;
     post(
-        &Api::new(&store, at_t0),
+        &Api::new(&store, at_t0, delivery),
         json!({"email": "a@example.com", "locale": "fr-CA"}),
     )
     .await;
@@ -120,7 +134,7 @@ async fn update_without_locale_keeps_the_locale() {
         json!({"email": "a@example.com", "locale": ""}),
         json!({"email": "a@example.com", "locale": null}),
     ] {
-        assert_eq!(post(&Api::new(&store, later), body).await.status, 200);
+        assert_eq!(post(&Api::new(&store, later, delivery), body).await.status, 200);
         let customer = store
             .customers()
             .get(&addr("a@example.com"))
@@ -132,10 +146,9 @@ async fn update_without_locale_keeps_the_locale() {
     }
 }
 
-#[tokio::test]
-async fn empty_or_null_locale_on_create_means_the_default() {
+async fn empty_or_null_locale_on_create_means_the_default(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0);
+    let api = Api::new(&store, at_t0, delivery);
     post(&api, json!({"email": "empty@example.com", "locale": ""})).await;
     post(&api, json!({"email": "null@example.com", "locale": null})).await;
     for email in ["empty@example.com", "null@example.com"] {
@@ -144,10 +157,9 @@ async fn empty_or_null_locale_on_create_means_the_default() {
     }
 }
 
-#[tokio::test]
-async fn locale_is_stored_in_canonical_case() {
+async fn locale_is_stored_in_canonical_case(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0);
+    let api = Api::new(&store, at_t0, delivery);
     post(
         &api,
         json!({"email": "a@example.com", "locale": "zh-hant-tw"}),
@@ -159,10 +171,9 @@ async fn locale_is_stored_in_canonical_case() {
     assert_eq!(reply.json()["customer"]["locale"], "zh-Hant-TW");
 }
 
-#[tokio::test]
-async fn addresses_are_case_insensitive_and_returned_lower_case() {
+async fn addresses_are_case_insensitive_and_returned_lower_case(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0);
+    let api = Api::new(&store, at_t0, delivery);
     post(&api, json!({"email": "  Matt@SendWithUs.COM "})).await;
     for path in [
         "/api/v1/customers/matt@sendwithus.com",
@@ -179,10 +190,9 @@ async fn addresses_are_case_insensitive_and_returned_lower_case() {
     );
 }
 
-#[tokio::test]
-async fn plus_and_percent_encoded_paths_reach_the_same_customer() {
+async fn plus_and_percent_encoded_paths_reach_the_same_customer(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0);
+    let api = Api::new(&store, at_t0, delivery);
     post(&api, json!({"email": "a+tag@example.com"})).await;
     for path in [
         "/api/v1/customers/a+tag@example.com",
@@ -205,10 +215,9 @@ async fn plus_and_percent_encoded_paths_reach_the_same_customer() {
     reply.assert_error(400);
 }
 
-#[tokio::test]
-async fn body_is_json_whatever_the_content_type_says() {
+async fn body_is_json_whatever_the_content_type_says(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0);
+    let api = Api::new(&store, at_t0, delivery);
     for (email, content_type) in [
         ("node@example.com", "text/plain;charset=UTF-8"),
         ("none@example.com", ""),
@@ -226,10 +235,9 @@ async fn body_is_json_whatever_the_content_type_says() {
     }
 }
 
-#[tokio::test]
-async fn other_fields_are_ignored_and_created_is_server_owned() {
+async fn other_fields_are_ignored_and_created_is_server_owned(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0);
+    let api = Api::new(&store, at_t0, delivery);
     // The shapes the Python (data), PHP (nested data) and C# (created: 0, groups) clients send.
     for body in [
         json!({"email": "py@example.com", "data": {"first_name": "Matt"}, "locale": "en-GB"}),
@@ -256,11 +264,10 @@ async fn other_fields_are_ignored_and_created_is_server_owned() {
     }
 }
 
-#[tokio::test]
-async fn concurrent_first_posts_agree_on_one_created() {
+async fn concurrent_first_posts_agree_on_one_created(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let early = Api::new(&store, at_t0);
-    let late = Api::new(&store, later);
+    let early = Api::new(&store, at_t0, delivery);
+    let late = Api::new(&store, later, delivery);
     let mut posts = Vec::new();
     for i in 0..16 {
         let api = if i % 2 == 0 { &early } else { &late };
@@ -293,10 +300,9 @@ async fn concurrent_first_posts_agree_on_one_created() {
     );
 }
 
-#[tokio::test]
-async fn delete_answers_ok_and_removes_the_customer() {
+async fn delete_answers_ok_and_removes_the_customer(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0);
+    let api = Api::new(&store, at_t0, delivery);
     post(&api, json!({"email": "gone@example.com"})).await;
     let reply = api
         .send(ApiRequest::delete("/api/v1/customers/gone%40example.com"))
@@ -315,10 +321,9 @@ async fn delete_answers_ok_and_removes_the_customer() {
     );
 }
 
-#[tokio::test]
-async fn deleting_an_absent_customer_succeeds() {
+async fn deleting_an_absent_customer_succeeds(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0);
+    let api = Api::new(&store, at_t0, delivery);
     let reply = api
         .send(ApiRequest::delete(
             "/api/v1/customers/never-created@example.com",
@@ -328,10 +333,9 @@ async fn deleting_an_absent_customer_succeeds() {
     assert_eq!(reply.json(), json!({"success": true, "status": "OK"}));
 }
 
-#[tokio::test]
-async fn delete_only_touches_its_own_customer() {
+async fn delete_only_touches_its_own_customer(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0);
+    let api = Api::new(&store, at_t0, delivery);
     post(&api, json!({"email": "keep@example.com"})).await;
     post(&api, json!({"email": "drop@example.com"})).await;
     api.send(ApiRequest::delete("/api/v1/customers/DROP@example.com"))

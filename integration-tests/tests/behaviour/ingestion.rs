@@ -8,6 +8,8 @@ use integration_tests::{
 };
 use serde_json::{Value, json};
 use shared::LogStore;
+use shared::EmailEvent;
+use shared::event::EventKind;
 
 const RETENTION: u64 = 7 * 24 * 3600;
 
@@ -69,7 +71,7 @@ async fn deliver(store: &TestStore, bodies: &[String]) {
 
 /// The logs the endpoint returns for matt@sendwithus.com.
 async fn logs(store: &TestStore, query: &[(&str, &str)]) -> Vec<Value> {
-    let api = Api::new(store, now);
+    let api = Api::new(store, now, integration_tests::PathDelivery::Decoded);
     let request = query.iter().fold(
         ApiRequest::get("/api/v1/customers/matt@sendwithus.com/logs"),
         |request, (name, value)| request.query(name, value),
@@ -189,16 +191,24 @@ async fn a_status_before_its_send_is_kept_and_the_send_completes_it() {
 }
 
 #[tokio::test]
-async fn a_status_at_the_send_time_does_not_undo_sent_unless_later_in_the_list() {
-    let store = TestStore::start().await;
-    deliver(
-        &store,
-        &[sent("log_1", 100), status("log_1", 100, "queued", 100)],
-    )
-    .await;
-    assert_eq!(logs(&store, &[]).await[0]["status"], "sent");
-    deliver(&store, &[status("log_1", 100, "deferred", 100)]).await;
-    assert_eq!(logs(&store, &[]).await[0]["status"], "deferred");
+async fn any_status_event_outranks_the_sent_a_send_implies_in_either_order() {
+    // Same second, and a sender's clock a second behind the status's: each pair in both orders.
+    for (send, real) in [
+        (sent("log_1", 100), status("log_1", 100, "queued", 100)),
+        (sent("log_1", 100), status("log_1", 100, "delivered", 99)),
+    ] {
+        let expected = EmailEvent::parse(&real).unwrap();
+        let EventKind::Status(expected) = expected.kind else {
+            panic!("a status event")
+        };
+        for order in [[&send, &real], [&real, &send]] {
+            let store = TestStore::start().await;
+            deliver(&store, &[order[0].clone(), order[1].clone()]).await;
+            let log = &logs(&store, &[]).await[0];
+            assert_eq!(log["status"], expected.status.as_str(), "{order:?}");
+            assert_eq!(log["email_id"], "tem_1", "{order:?}");
+        }
+    }
 }
 
 #[tokio::test]
@@ -388,10 +398,15 @@ async fn the_store_reports_duplicates_and_stale_statuses_as_already_reflected() 
         AlreadyReflected
     );
     assert_eq!(record(status("log_1", 100, "clicked", 150)).await, Applied);
-    // The first of two same-time, same-status events wins; the second changes nothing.
+    // Same time and status: the message breaks the tie ("other" sorts after "SendGrid: …"), so the
+    // same one wins in either order.
     let other_message = status("log_1", 100, "clicked", 150).replace("SendGrid: clicked", "other");
-    assert_eq!(record(other_message).await, AlreadyReflected);
-    assert_eq!(logs(&store, &[]).await[0]["message"], "SendGrid: clicked");
+    assert_eq!(record(other_message).await, Applied);
+    assert_eq!(
+        record(status("log_1", 100, "clicked", 150)).await,
+        AlreadyReflected
+    );
+    assert_eq!(logs(&store, &[]).await[0]["message"], "other");
 }
 
 #[tokio::test]

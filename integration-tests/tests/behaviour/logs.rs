@@ -3,6 +3,21 @@
 use integration_tests::{Api, ApiRequest, TestStore};
 use serde_json::{Value, json};
 use shared::EmailEvent;
+use integration_tests::PathDelivery;
+
+integration_tests::in_both_deliveries!(
+    a_log_has_every_seed_field,
+    newest_first,
+    count_limits_to_the_newest,
+    default_count_is_one_hundred,
+    bounds_are_strict,
+    empty_or_inverted_ranges_are_empty,
+    no_logs_is_an_empty_list,
+    logs_need_no_customer_record_and_survive_its_deletion,
+    same_second_logs_are_distinct,
+    fields_not_known_yet_are_null,
+    logs_are_per_address_and_case_insensitive,
+);
 
 const RETENTION: u64 = 30 * 24 * 3600;
 
@@ -47,8 +62,7 @@ fn ids(logs: &[Value]) -> Vec<&str> {
     logs.iter().map(|log| log["id"].as_str().unwrap()).collect()
 }
 
-#[tokio::test]
-async fn a_log_has_every_seed_field() {
+async fn a_log_has_every_seed_field(delivery: PathDelivery) {
     let store = TestStore::start().await;
     record(
         &store,
@@ -64,7 +78,7 @@ async fn a_log_has_every_seed_field() {
                "message": "SendGrid: Message has been opened", "at": 1234568000}),
     )
     .await;
-    let api = Api::new(&store, now);
+    let api = Api::new(&store, now, delivery);
     let logs = logs(&api, "matt@sendwithus.com", &[]).await;
     assert_eq!(
         logs,
@@ -83,26 +97,24 @@ async fn a_log_has_every_seed_field() {
     );
 }
 
-#[tokio::test]
-async fn newest_first() {
+async fn newest_first(delivery: PathDelivery) {
     let store = TestStore::start().await;
     for (id, created) in [("log_b", 200), ("log_a", 100), ("log_c", 300)] {
         sent(&store, "a@example.com", id, created).await;
     }
-    let api = Api::new(&store, now);
+    let api = Api::new(&store, now, delivery);
     assert_eq!(
         ids(&logs(&api, "a@example.com", &[]).await),
         ["log_c", "log_b", "log_a"]
     );
 }
 
-#[tokio::test]
-async fn count_limits_to_the_newest() {
+async fn count_limits_to_the_newest(delivery: PathDelivery) {
     let store = TestStore::start().await;
     for created in 1..=5 {
         sent(&store, "a@example.com", &format!("log_{created}"), created).await;
     }
-    let api = Api::new(&store, now);
+    let api = Api::new(&store, now, delivery);
     assert_eq!(
         ids(&logs(&api, "a@example.com", &[("count", "2")]).await),
         ["log_5", "log_4"]
@@ -117,8 +129,7 @@ async fn count_limits_to_the_newest() {
     );
 }
 
-#[tokio::test]
-async fn default_count_is_one_hundred() {
+async fn default_count_is_one_hundred(delivery: PathDelivery) {
     let store = TestStore::start().await;
     for created in 1..=105 {
         sent(
@@ -129,20 +140,19 @@ async fn default_count_is_one_hundred() {
         )
         .await;
     }
-    let api = Api::new(&store, now);
+    let api = Api::new(&store, now, delivery);
     let logs = logs(&api, "busy@example.com", &[]).await;
     assert_eq!(logs.len(), 100);
     assert_eq!(logs[0]["id"], "log_105");
     assert_eq!(logs[99]["id"], "log_006");
 }
 
-#[tokio::test]
-async fn bounds_are_strict() {
+async fn bounds_are_strict(delivery: PathDelivery) {
     let store = TestStore::start().await;
     for created in 10..=20 {
         sent(&store, "a@example.com", &format!("log_{created}"), created).await;
     }
-    let api = Api::new(&store, now);
+    let api = Api::new(&store, now, delivery);
     assert_eq!(
         ids(&logs(
             &api,
@@ -192,13 +202,12 @@ async fn bounds_are_strict() {
     );
 }
 
-#[tokio::test]
-async fn empty_or_inverted_ranges_are_empty() {
+async fn empty_or_inverted_ranges_are_empty(delivery: PathDelivery) {
     let store = TestStore::start().await;
     for created in 10..=20 {
         sent(&store, "a@example.com", &format!("log_{created}"), created).await;
     }
-    let api = Api::new(&store, now);
+    let api = Api::new(&store, now, delivery);
     for (gt, lt) in [
         ("14", "15"),
         ("15", "15"),
@@ -218,17 +227,15 @@ async fn empty_or_inverted_ranges_are_empty() {
     }
 }
 
-#[tokio::test]
-async fn no_logs_is_an_empty_list() {
+async fn no_logs_is_an_empty_list(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, now);
+    let api = Api::new(&store, now, delivery);
     assert!(logs(&api, "quiet@example.com", &[]).await.is_empty());
 }
 
-#[tokio::test]
-async fn logs_need_no_customer_record_and_survive_its_deletion() {
+async fn logs_need_no_customer_record_and_survive_its_deletion(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, now);
+    let api = Api::new(&store, now, delivery);
     sent(&store, "a@example.com", "log_1", 100).await;
     // No customer was ever posted: the logs are there all the same.
     assert_eq!(logs(&api, "a@example.com", &[]).await.len(), 1);
@@ -244,12 +251,11 @@ async fn logs_need_no_customer_record_and_survive_its_deletion() {
     assert_eq!(ids(&logs(&api, "a@example.com", &[]).await), ["log_1"]);
 }
 
-#[tokio::test]
-async fn same_second_logs_are_distinct() {
+async fn same_second_logs_are_distinct(delivery: PathDelivery) {
     let store = TestStore::start().await;
     sent(&store, "a@example.com", "log_x", 500).await;
     sent(&store, "a@example.com", "log_y", 500).await;
-    let api = Api::new(&store, now);
+    let api = Api::new(&store, now, delivery);
     let mut found = ids(&logs(&api, "a@example.com", &[]).await)
         .into_iter()
         .map(str::to_owned)
@@ -258,8 +264,7 @@ async fn same_second_logs_are_distinct() {
     assert_eq!(found, ["log_x", "log_y"]);
 }
 
-#[tokio::test]
-async fn fields_not_known_yet_are_null() {
+async fn fields_not_known_yet_are_null(delivery: PathDelivery) {
     let store = TestStore::start().await;
     // A status that arrived before its send.
     record(
@@ -268,7 +273,7 @@ async fn fields_not_known_yet_are_null() {
                "created": 100, "status": "delivered", "at": 105}),
     )
     .await;
-    let api = Api::new(&store, now);
+    let api = Api::new(&store, now, delivery);
     let logs = logs(&api, "a@example.com", &[]).await;
     assert_eq!(
         logs,
@@ -280,13 +285,12 @@ async fn fields_not_known_yet_are_null() {
     );
 }
 
-#[tokio::test]
-async fn logs_are_per_address_and_case_insensitive() {
+async fn logs_are_per_address_and_case_insensitive(delivery: PathDelivery) {
     let store = TestStore::start().await;
     sent(&store, "A@Example.com", "log_mine", 100).await;
     sent(&store, "other@example.com", "log_theirs", 100).await;
     sent(&store, "a+b@example.com", "log_plus", 100).await;
-    let api = Api::new(&store, now);
+    let api = Api::new(&store, now, delivery);
     assert_eq!(ids(&logs(&api, "A%40EXAMPLE.COM", &[]).await), ["log_mine"]);
     assert_eq!(ids(&logs(&api, "a@example.com", &[]).await), ["log_mine"]);
     assert_eq!(ids(&logs(&api, "a+b@example.com", &[]).await), ["log_plus"]);

@@ -29,6 +29,7 @@ async fn api_against(endpoint: &str, customers_table: &str, logs_table: &str) ->
         CustomerStore::new(client.clone(), customers_table),
         LogStore::new(client, logs_table),
         now,
+        integration_tests::PathDelivery::Decoded,
     )
 }
 
