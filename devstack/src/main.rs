@@ -8,6 +8,7 @@
 //! - `API_KEY`: the key the stack accepts (default: the development key, printed at start-up).
 //! - `DEV_PORT` (9000): where the API listens. `DEV_STORE_PORT` (9001): where the store listens.
 //! - `DEV_DATA_DIR` (`.dev`): where the store keeps its file. `DEV_FRESH=1` starts it empty.
+//! - `LOG_RETENTION_DAYS` (36500): how long logs are served after their send time.
 
 use shared::schema::{CUSTOMERS, LOG_RETENTION_DAYS_ENV, LOGS};
 use std::fs::{File, OpenOptions};
@@ -21,6 +22,8 @@ use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
 use devstack::{CUSTOMERS_TABLE, DEV_API_KEY, LOGS_TABLE, LocalStore, REGION};
+/// How long the local stack keeps logs unless `LOG_RETENTION_DAYS` is set: a century.
+const LOCAL_RETENTION_DAYS: &str = "36500";
 /// How long the functions' processes get to stop before they are killed.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
@@ -167,6 +170,8 @@ fn start_watch(settings: &Settings, store_endpoint: &str, api_key: &str) -> Resu
             shared::auth::API_KEY_SHA256_ENV,
             shared::auth::key_digest_hex(api_key),
         )
+        // watch hands the functions the path as the client wrote it; API Gateway decodes it first.
+        .env(shared::http::PATH_DELIVERY_ENV, "raw")
         .env("AWS_ENDPOINT_URL_DYNAMODB", store_endpoint)
         .env("AWS_REGION", REGION)
         .env("AWS_ACCESS_KEY_ID", "local")
@@ -193,8 +198,10 @@ fn start_watch(settings: &Settings, store_endpoint: &str, api_key: &str) -> Resu
             command.env_remove(name.as_ref());
         }
     }
+    // Logs past their retention are never served. Locally they are kept for a century unless
+    // LOG_RETENTION_DAYS says otherwise, so that the seed's samples (sent in 2009) show.
     if std::env::var_os(LOG_RETENTION_DAYS_ENV).is_none() {
-        command.env(LOG_RETENTION_DAYS_ENV, "365");
+        command.env(LOG_RETENTION_DAYS_ENV, LOCAL_RETENTION_DAYS);
     }
     // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
     unsafe {

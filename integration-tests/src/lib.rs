@@ -172,7 +172,14 @@ impl ApiRequest {
         let raw_query: Vec<String> = self
             .query
             .iter()
-            .map(|(name, value)| format!("{name}={value}"))
+            .map(|(name, value)| {
+                // As a client writes it on the wire: percent-encoded.
+                let encode = |text: &str| {
+                    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC)
+                        .to_string()
+                };
+                format!("{}={}", encode(name), encode(value))
+            })
             .collect();
         let headers: serde_json::Map<String, serde_json::Value> = self
             .headers
@@ -222,13 +229,21 @@ impl ApiRequest {
         request_from_event(&self.to_event(delivery))
     }
 
-    /// The function this request's route reaches.
-    pub fn function(&self) -> &'static str {
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The route this request matches.
+    pub fn route(&self) -> &'static shared::routes::Route {
         ROUTES
             .iter()
             .find(|route| route.method == self.method && route_matches(route.path, &self.path))
-            .map(|route| route.function)
             .unwrap_or_else(|| panic!("no route for {} {}", self.method, self.path))
+    }
+
+    /// The function this request's route reaches.
+    pub fn function(&self) -> &'static str {
+        self.route().function
     }
 }
 

@@ -138,7 +138,9 @@ pub struct CustomerInput {
 impl CustomerInput {
     pub fn from_body(body: &serde_json::Map<String, Value>) -> Result<Self, ApiError> {
         let email = match body.get("email") {
-            None | Some(Value::Null) => return Err(ApiError::bad_request("email", "email is required.")),
+            None | Some(Value::Null) => {
+                return Err(ApiError::bad_request("email", "email is required."));
+            }
             Some(Value::String(email)) => Email::parse(email)?,
             Some(_) => return Err(ApiError::bad_request("email", "email must be a string.")),
         };

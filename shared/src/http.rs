@@ -81,7 +81,10 @@ pub fn json_object_body(request: &Request) -> Result<Map<String, Value>, ApiErro
             "body",
             "Request body must be a JSON object.",
         )),
-        Err(_) => Err(ApiError::bad_request("body", "Request body is not valid JSON.")),
+        Err(_) => Err(ApiError::bad_request(
+            "body",
+            "Request body is not valid JSON.",
+        )),
     }
 }
 

@@ -94,7 +94,13 @@ mod tests {
     #[test]
     fn rejects_well_formed_tags_that_name_nothing_registered() {
         for bad in [
-            "english", "xx-ZZ", "en-UK", "xx", "en-Abcd", "en-US-foobar", "de-1996-1996",
+            "english",
+            "xx-ZZ",
+            "en-UK",
+            "xx",
+            "en-Abcd",
+            "en-US-foobar",
+            "de-1996-1996",
         ] {
             assert!(Locale::parse(bad).is_err(), "{bad:?} was accepted");
         }
@@ -109,7 +115,12 @@ mod tests {
         let reason = Locale::parse(&tag).unwrap_err().to_string();
         assert!(reason.contains("BCP 47"), "{reason}");
         let long = format!("en-{}", "a".repeat(62));
-        assert!(Locale::parse(&long).unwrap_err().to_string().contains("longer"));
+        assert!(
+            Locale::parse(&long)
+                .unwrap_err()
+                .to_string()
+                .contains("longer")
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! says. This project's own lines never carry a key, a header, a body or an address.
 
 use lambda_http::tracing::subscriber::filter::{LevelFilter, Targets};
+use lambda_http::tracing::subscriber::fmt::MakeWriter;
 use lambda_http::tracing::subscriber::layer::SubscriberExt;
 use lambda_http::tracing::subscriber::util::SubscriberInitExt;
 
@@ -32,15 +33,30 @@ pub fn init(function_crate: &'static str) {
     );
     let json =
         get("AWS_LAMBDA_LOG_FORMAT").is_some_and(|format| format.eq_ignore_ascii_case("json"));
+    subscriber(level, json, function_crate, std::io::stdout).init();
+    tracing::debug!(%level, json, "logging");
+}
+
+/// The subscriber [`init`] installs, writing to `writer` (tests hand it a buffer).
+pub fn subscriber<W>(
+    level: LevelFilter,
+    json: bool,
+    function_crate: &'static str,
+    writer: W,
+) -> Box<dyn tracing::Subscriber + Send + Sync>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let collector = lambda_http::tracing::subscriber::fmt()
         .with_target(false)
         .without_time()
-        .with_max_level(level);
+        .with_max_level(level)
+        .with_writer(writer);
     let filter = targets(level, function_crate);
     if json {
-        collector.json().finish().with(filter).init();
+        Box::new(collector.json().finish().with(filter))
     } else {
-        collector.finish().with(filter).init();
+        Box::new(collector.finish().with(filter))
     }
 }
 
@@ -71,7 +87,12 @@ mod tests {
         for ours in ["shared", "shared::logs", "get_customer"] {
             assert!(enabled(ours, Level::TRACE), "{ours}");
         }
-        for theirs in ["lambda_runtime", "lambda_runtime::layers", "aws_smithy_runtime", "hyper"] {
+        for theirs in [
+            "lambda_runtime",
+            "lambda_runtime::layers",
+            "aws_smithy_runtime",
+            "hyper",
+        ] {
             assert!(!enabled(theirs, Level::DEBUG), "{theirs}");
             assert!(enabled(theirs, Level::INFO), "{theirs}");
         }

@@ -64,7 +64,9 @@ fn unix_seconds(params: &QueryMap, name: &'static str) -> Result<Option<u64>, Ap
             digits(value).ok_or_else(|| {
                 ApiError::bad_request(
                     name,
-                    format!("{name} must be a Unix timestamp: a whole number of seconds, 0 or more."),
+                    format!(
+                        "{name} must be a Unix timestamp: a whole number of seconds, 0 or more."
+                    ),
                 )
             })
         })

@@ -2,8 +2,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use integration_tests::{Api, ApiRequest, CUSTOMERS_TABLE, TEST_KEY, TestStore};
 use integration_tests::PathDelivery;
+use integration_tests::{Api, ApiRequest, CUSTOMERS_TABLE, TEST_KEY, TestStore};
 
 integration_tests::in_both_deliveries!(
     every_route_accepts_both_key_forms,

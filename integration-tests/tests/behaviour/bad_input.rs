@@ -1,8 +1,8 @@
 //! Bad input: each request gets the contract's 4xx with a short plain-text reason, and nothing is
 //! written.
 
-use integration_tests::{Api, ApiRequest, CUSTOMERS_TABLE, LOGS_TABLE, TestStore};
 use integration_tests::PathDelivery;
+use integration_tests::{Api, ApiRequest, CUSTOMERS_TABLE, LOGS_TABLE, TestStore};
 
 integration_tests::in_both_deliveries!(
     each_bad_input_gets_its_status_and_a_plain_text_reason_and_writes_nothing,
@@ -78,6 +78,57 @@ fn bad_inputs() -> Vec<(&'static str, ApiRequest, u16)> {
             400,
         ),
         (
+            "zero-width space in the address",
+            post(r#"{"email":"a\u200b@example.com"}"#),
+            400,
+        ),
+        (
+            "right-to-left override in the address",
+            post(r#"{"email":"a\u202eb@example.com"}"#),
+            400,
+        ),
+        (
+            "C1 control in the address",
+            post(r#"{"email":"a\u0085b@example.com"}"#),
+            400,
+        ),
+        ("bare IP domain", post(r#"{"email":"a@127.0.0.1"}"#), 400),
+        (
+            "slash in the domain",
+            post(r#"{"email":"a@ex/ample.com"}"#),
+            400,
+        ),
+        (
+            "zero-width space in the path",
+            ApiRequest::get("/api/v1/customers/a%E2%80%8B@example.com"),
+            400,
+        ),
+        (
+            "right-to-left override in the path",
+            ApiRequest::get("/api/v1/customers/a%E2%80%AEb@example.com/logs"),
+            400,
+        ),
+        (
+            "C1 control in the path",
+            ApiRequest::delete("/api/v1/customers/a%C2%85b@example.com"),
+            400,
+        ),
+        (
+            "bare IP in the path",
+            ApiRequest::get("/api/v1/customers/a@127.0.0.1"),
+            400,
+        ),
+        (
+            "unregistered locale word",
+            post(r#"{"email":"a@example.com","locale":"english"}"#),
+            400,
+        ),
+        (
+            "unregistered language and region",
+            post(r#"{"email":"a@example.com","locale":"xx-ZZ"}"#),
+            400,
+        ),
+        (
             "malformed locale",
             post(r#"{"email":"a@example.com","locale":"en_US"}"#),
             400,
@@ -139,6 +190,19 @@ fn bad_inputs() -> Vec<(&'static str, ApiRequest, u16)> {
         ("count fraction", logs(&[("count", "2.5")]), 400),
         ("count empty", logs(&[("count", "")]), 400),
         ("count twice", logs(&[("count", "1"), ("count", "2")]), 400),
+        // `count=%2B5` arrives decoded as "+5"; `count=+5` as " 5". Both are refused.
+        ("count with a plus sign", logs(&[("count", "+5")]), 400),
+        ("count with a space", logs(&[("count", " 5")]), 400),
+        (
+            "created_lt with a plus sign",
+            logs(&[("created_lt", "+5")]),
+            400,
+        ),
+        (
+            "created_gt with a plus sign",
+            logs(&[("created_gt", "+5")]),
+            400,
+        ),
         ("created_lt negative", logs(&[("created_lt", "-5")]), 400),
         ("created_lt word", logs(&[("created_lt", "tomorrow")]), 400),
         ("created_gt fraction", logs(&[("created_gt", "1.5")]), 400),
@@ -161,7 +225,9 @@ fn bad_inputs() -> Vec<(&'static str, ApiRequest, u16)> {
     ]
 }
 
-async fn each_bad_input_gets_its_status_and_a_plain_text_reason_and_writes_nothing(delivery: PathDelivery) {
+async fn each_bad_input_gets_its_status_and_a_plain_text_reason_and_writes_nothing(
+    delivery: PathDelivery,
+) {
     let store = TestStore::start().await;
     let api = Api::new(&store, now, delivery);
     let table = bad_inputs();

@@ -125,7 +125,11 @@ async fn http_samples_are_served(delivery: PathDelivery) {
         ("get-customer", 404),
     ] {
         let reply = api.send_event(function, &http_event(function)).await;
-        assert_eq!(reply.status, status, "{function} ({delivery:?}): {}", reply.body);
+        assert_eq!(
+            reply.status, status,
+            "{function} ({delivery:?}): {}",
+            reply.body
+        );
     }
 }
 

@@ -1,8 +1,7 @@
 //! GET, POST and DELETE /customers.
 
-use integration_tests::{Api, ApiRequest, TestStore, addr};
+use integration_tests::{Api, ApiRequest, PathDelivery, TestStore, addr};
 use serde_json::json;
-use integration_tests::PathDelivery;
 
 integration_tests::in_both_deliveries!(
     get_returns_the_seed_shape_after_a_post,
@@ -14,6 +13,8 @@ integration_tests::in_both_deliveries!(
     locale_is_stored_in_canonical_case,
     addresses_are_case_insensitive_and_returned_lower_case,
     plus_and_percent_encoded_paths_reach_the_same_customer,
+    a_literal_percent_sequence_survives_an_encoded_path,
+    one_customer_for_every_spelling_of_one_address,
     body_is_json_whatever_the_content_type_says,
     other_fields_are_ignored_and_created_is_server_owned,
     concurrent_first_posts_agree_on_one_created,
@@ -134,7 +135,10 @@ async fn update_without_locale_keeps_the_locale(delivery: PathDelivery) {
         json!({"email": "a@example.com", "locale": ""}),
         json!({"email": "a@example.com", "locale": null}),
     ] {
-        assert_eq!(post(&Api::new(&store, later, delivery), body).await.status, 200);
+        assert_eq!(
+            post(&Api::new(&store, later, delivery), body).await.status,
+            200
+        );
         let customer = store
             .customers()
             .get(&addr("a@example.com"))
@@ -213,6 +217,67 @@ async fn plus_and_percent_encoded_paths_reach_the_same_customer(delivery: PathDe
         .send(ApiRequest::get("/api/v1/customers/a%20tag@example.com"))
         .await;
     reply.assert_error(400);
+}
+
+/// An address holding a literal `%41` and a `+`, created by POST, is fetched and deleted through
+/// the path the way URLs require it written (`%` as `%25`), whether the gateway decoded the path
+/// before the function (AWS) or not (watch). Decoding twice would read it as `aAb+c@…`.
+async fn a_literal_percent_sequence_survives_an_encoded_path(delivery: PathDelivery) {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, at_t0, delivery);
+    let address = "a%41b+c@example.com";
+    assert_eq!(post(&api, json!({"email": address})).await.status, 200);
+    for path in [
+        "/api/v1/customers/a%2541b%2Bc%40example.com",
+        "/api/v1/customers/a%2541b+c@example.com",
+    ] {
+        let reply = api.send(ApiRequest::get(path)).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        assert_eq!(reply.json()["customer"]["email"], address, "{path}");
+        let logs = api.send(ApiRequest::get(&format!("{path}/logs"))).await;
+        assert_eq!(logs.status, 200, "{path}/logs: {}", logs.body);
+    }
+    let deleted = api
+        .send(ApiRequest::delete(
+            "/api/v1/customers/a%2541b%2Bc%40example.com",
+        ))
+        .await;
+    assert_eq!(deleted.status, 200);
+    assert!(
+        store
+            .items(integration_tests::CUSTOMERS_TABLE)
+            .await
+            .is_empty(),
+        "the delete reached another key"
+    );
+}
+
+/// `josé` typed with a combining accent or precomposed, and a domain in its ASCII (punycode) or
+/// Unicode spelling, is one customer: one item, reached by every spelling.
+async fn one_customer_for_every_spelling_of_one_address(delivery: PathDelivery) {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, at_t0, delivery);
+    let decomposed = "jose\u{301}@xn--bcher-kva.de";
+    let precomposed = "jos\u{e9}@b\u{fc}cher.de";
+    post(&api, json!({"email": decomposed, "locale": "fr"})).await;
+    post(
+        &api,
+        json!({"email": precomposed.to_uppercase(), "locale": "de"}),
+    )
+    .await;
+    let items = store.items(integration_tests::CUSTOMERS_TABLE).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    for path in [
+        // Precomposed é (%C3%A9), Unicode domain; decomposed e + U+0301 (%CC%81), ASCII domain.
+        "/api/v1/customers/jos%C3%A9%40b%C3%BCcher.de",
+        "/api/v1/customers/jose%CC%81@xn--bcher-kva.de",
+    ] {
+        let reply = api.send(ApiRequest::get(path)).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        let customer = &reply.json()["customer"];
+        assert_eq!(customer["email"], precomposed, "{path}");
+        assert_eq!(customer["locale"], "de", "{path}");
+    }
 }
 
 async fn body_is_json_whatever_the_content_type_says(delivery: PathDelivery) {

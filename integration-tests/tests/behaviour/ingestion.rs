@@ -7,8 +7,8 @@ use integration_tests::{
     Api, ApiRequest, FaultyStore, HangingStore, LOGS_TABLE, TestStore, client_for, closed_endpoint,
 };
 use serde_json::{Value, json};
-use shared::LogStore;
 use shared::EmailEvent;
+use shared::LogStore;
 use shared::event::EventKind;
 
 const RETENTION: u64 = 7 * 24 * 3600;
@@ -312,14 +312,44 @@ async fn invalid_messages_are_reported_by_id_and_the_rest_are_recorded() {
         json!({"event": "sent", "log_id": 7, "email": "matt@sendwithus.com", "created": 100})
             .to_string(),
         String::new(),
+        // Milliseconds, where the contract says seconds: in `created` and in `at`.
+        sent("log_ms", 1_764_000_000_000),
+        status("log_ms", 100, "opened", 1_764_000_000_123),
+        // After the year 3000.
+        sent("log_far", 32_503_680_001),
         sent("log_ok_2", 200),
     ];
     let response = app(store.logs()).handle(batch(&bodies)).await.unwrap();
     assert_eq!(
         failures(&response),
-        ["m1", "m2", "m3", "m4", "m5", "m6", "m7"]
+        ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9", "m10"]
     );
     assert_eq!(log_ids(&store, &[]).await, ["log_ok_2", "log_ok_1"]);
+}
+
+#[tokio::test]
+async fn every_spelling_of_an_address_reaches_one_log() {
+    let store = TestStore::start().await;
+    let spelled = |email: &str, event: String| event.replace("matt@sendwithus.com", email);
+    deliver(
+        &store,
+        &[
+            spelled("jose\u{301}@xn--bcher-kva.de", sent("log_1", 100)),
+            spelled(
+                "JOS\u{c9}@B\u{dc}CHER.DE",
+                status("log_1", 100, "opened", 150),
+            ),
+        ],
+    )
+    .await;
+    let items = store.items(LOGS_TABLE).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(
+        items[0]["email"],
+        AttributeValue::S("jos\u{e9}@b\u{fc}cher.de".into())
+    );
+    assert_eq!(items[0]["status"], AttributeValue::S("opened".into()));
+    assert_eq!(items[0]["email_id"], AttributeValue::S("tem_1".into()));
 }
 
 #[tokio::test]
@@ -424,4 +454,149 @@ async fn a_store_that_hangs_fails_the_batch_messages_without_hanging_the_functio
         .expect("the batch finished before the guard")
         .unwrap();
     assert_eq!(failures(&response).len(), 10);
+}
+
+/// The arrival-order rule as a property: any set of events for one log (a send and its duplicates,
+/// statuses of every kind at the same second, a second apart, before and after the send, with and
+/// without messages, duplicates among them), delivered one message per invocation in many orders,
+/// always leaves the same item, and that item is the one the rule names.
+mod arrival_order {
+    use super::*;
+    use proptest::prelude::*;
+    use shared::event::Status;
+    use std::collections::HashMap;
+
+    const CREATED: u64 = 1_000;
+
+    #[derive(Debug, Clone)]
+    enum Event {
+        Sent,
+        Status {
+            status: Status,
+            at: u64,
+            message: Option<&'static str>,
+        },
+    }
+
+    impl Event {
+        fn body(&self, log_id: &str) -> String {
+            match self {
+                Event::Sent => sent(log_id, CREATED),
+                Event::Status {
+                    status,
+                    at,
+                    message,
+                } => json!({"event": "status", "log_id": log_id, "email": "matt@sendwithus.com",
+                            "created": CREATED, "status": status.as_str(), "message": message,
+                            "at": at})
+                .to_string(),
+            }
+        }
+    }
+
+    fn event() -> impl Strategy<Value = Event> {
+        prop_oneof![
+            1 => Just(Event::Sent),
+            4 => (
+                proptest::sample::select(Status::ALL.to_vec()),
+                CREATED - 1..=CREATED + 2,
+                proptest::option::of(proptest::sample::select(vec!["a", "b", "SMTP 250"])),
+            )
+                .prop_map(|(status, at, message)| Event::Status { status, at, message }),
+        ]
+    }
+
+    /// A set of events (duplicates drawn by repeating some), and several orders of it.
+    fn events_in_orders() -> impl Strategy<Value = (Vec<Event>, Vec<Vec<Event>>)> {
+        proptest::collection::vec(event(), 1..6)
+            .prop_flat_map(|events| {
+                let doubled: Vec<Event> = events.iter().chain(&events).cloned().collect();
+                proptest::sample::subsequence(doubled.clone(), events.len()..=doubled.len())
+            })
+            .prop_flat_map(|events| {
+                let orders = proptest::collection::vec(Just(events.clone()).prop_shuffle(), 4);
+                (Just(events), orders)
+            })
+    }
+
+    /// What the rule says the log shows: the greatest status event by (at, rank, message), else
+    /// `sent` if there was a send.
+    fn expected(events: &[Event]) -> (Option<String>, Option<String>) {
+        let greatest = events
+            .iter()
+            .filter_map(|event| match event {
+                Event::Status {
+                    status,
+                    at,
+                    message,
+                } => Some((
+                    *at,
+                    status.rank(),
+                    message.map(|m| format!("={m}")),
+                    *status,
+                    *message,
+                )),
+                Event::Sent => None,
+            })
+            .max_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
+        match greatest {
+            Some((.., status, message)) => {
+                (Some(status.as_str().to_owned()), message.map(str::to_owned))
+            }
+            None => (Some("sent".to_owned()), None),
+        }
+    }
+
+    /// The item without its key: what must not depend on the order.
+    fn content(mut item: HashMap<String, AttributeValue>) -> Vec<(String, AttributeValue)> {
+        item.remove("created");
+        item.remove("log_id");
+        let mut fields: Vec<_> = item.into_iter().collect();
+        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        fields
+    }
+
+    fn text(item: &[(String, AttributeValue)], name: &str) -> Option<String> {
+        item.iter()
+            .find(|(field, _)| field == name)
+            .and_then(|(_, value)| value.as_s().ok().cloned())
+    }
+
+    #[test]
+    fn every_order_leaves_the_same_log() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let store = runtime.block_on(TestStore::start());
+        let consumer = app(store.logs());
+        let case = std::sync::atomic::AtomicUsize::new(0);
+        let config = ProptestConfig {
+            cases: 64,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        };
+        proptest!(config, |((events, orders) in events_in_orders())| {
+            let case = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let items = runtime.block_on(async {
+                let mut items = Vec::new();
+                for (index, order) in std::iter::once(&events).chain(&orders).enumerate() {
+                    // Each order writes its own log, in a table all cases share.
+                    let log_id = format!("log_{case}_{index}");
+                    for event in order {
+                        let response = consumer.handle(batch(&[event.body(&log_id)])).await.unwrap();
+                        assert!(response.batch_item_failures.is_empty(), "{event:?}");
+                    }
+                    let item = store.items(LOGS_TABLE).await.into_iter().find(|item| {
+                        item.get("log_id").and_then(|v| v.as_s().ok()) == Some(&log_id)
+                    });
+                    items.push(content(item.expect("the log exists")));
+                }
+                items
+            });
+            for (order, item) in orders.iter().zip(&items[1..]) {
+                prop_assert_eq!(item, &items[0], "order {:?}", order);
+            }
+            let (status, message) = expected(&events);
+            prop_assert_eq!(text(&items[0], "status"), status);
+            prop_assert_eq!(text(&items[0], "message"), message);
+        });
+    }
 }

@@ -1,11 +1,11 @@
 //! GET /customers/{email}/logs.
 
-use integration_tests::{Api, ApiRequest, TestStore};
+use integration_tests::{Api, ApiRequest, LOGS_TABLE, PathDelivery, TestStore};
 use serde_json::{Value, json};
 use shared::EmailEvent;
-use integration_tests::PathDelivery;
 
 integration_tests::in_both_deliveries!(
+    a_log_past_its_retention_is_never_served,
     a_log_has_every_seed_field,
     newest_first,
     count_limits_to_the_newest,
@@ -60,6 +60,39 @@ async fn logs(api: &Api, email: &str, query: &[(&str, &str)]) -> Vec<Value> {
 
 fn ids(logs: &[Value]) -> Vec<&str> {
     logs.iter().map(|log| log["id"].as_str().unwrap()).collect()
+}
+
+/// A log expires `RETENTION` after it was sent; DynamoDB's TTL may take days to delete it, and until
+/// then the item is in the table but must not be served, with or without bounds.
+async fn a_log_past_its_retention_is_never_served(delivery: PathDelivery) {
+    let store = TestStore::start().await;
+    let oldest_kept = now() - RETENTION;
+    sent(&store, "a@example.com", "log_expired", oldest_kept - 1).await;
+    sent(&store, "a@example.com", "log_last_day", oldest_kept).await;
+    sent(&store, "a@example.com", "log_recent", now() - 60).await;
+    assert_eq!(store.items(LOGS_TABLE).await.len(), 3, "TTL has not run");
+    let mut api = Api::new(&store, now, delivery);
+    api.get_customer_logs.retention_seconds = RETENTION;
+    assert_eq!(
+        ids(&logs(&api, "a@example.com", &[]).await),
+        ["log_recent", "log_last_day"]
+    );
+    let before = (oldest_kept + 1).to_string();
+    assert_eq!(
+        ids(&logs(
+            &api,
+            "a@example.com",
+            &[("created_lt", &before), ("created_gt", "0")]
+        )
+        .await),
+        ["log_last_day"]
+    );
+    let expired_only = oldest_kept.to_string();
+    assert!(
+        logs(&api, "a@example.com", &[("created_lt", &expired_only)])
+            .await
+            .is_empty()
+    );
 }
 
 async fn a_log_has_every_seed_field(delivery: PathDelivery) {

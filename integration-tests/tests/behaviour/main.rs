@@ -7,5 +7,6 @@ mod copies;
 mod customers;
 mod ingestion;
 mod logs;
+mod observability;
 mod store_failures;
 mod template;

@@ -384,9 +384,17 @@ fn email_events_flow_through_a_queue_with_a_dead_letter_queue_and_an_alarm() {
     let alarm = &alarm[0].1["Properties"];
     assert_eq!(target(&alarm["Dimensions"][0]["Value"]), dead_letters);
     assert_eq!(alarm["AlarmActions"], json!([{"Ref": "AlarmTopicArn"}]));
-    let retention = &function("record-email-event")["Properties"]["Environment"]["Variables"]
-        [LOG_RETENTION_DAYS_ENV];
-    assert_eq!(retention, &json!({"Ref": "EmailLogRetentionDays"}));
+    // The consumer computes expiry from the retention, and the logs function stops serving a log
+    // at that expiry: both read the one parameter.
+    for function_name in ["record-email-event", "get-customer-logs"] {
+        let retention = &function(function_name)["Properties"]["Environment"]["Variables"]
+            [LOG_RETENTION_DAYS_ENV];
+        assert_eq!(
+            retention,
+            &json!({"Ref": "EmailLogRetentionDays"}),
+            "{function_name}"
+        );
+    }
 }
 
 #[test]
