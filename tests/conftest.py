@@ -34,12 +34,13 @@ class Stack:
     """One `make dev`, in a session of its own so that it can be stopped like Ctrl-C does."""
 
     def __init__(self, data_dir: pathlib.Path, api_key: str | None, port: int | None = None,
-                 store_port: int | None = None, fresh: bool = False):
+                 store_port: int | None = None, fresh: bool = False, extra_env: dict | None = None):
         self.data_dir = data_dir
         self.api_key = api_key
         self.port = port or free_port()
         self.store_port = store_port or free_port()
         self.fresh = fresh
+        self.extra_env = extra_env or {}
         self.log_path = data_dir.parent / f"make-dev-{next(_runs)}.log"
         self.process: subprocess.Popen | None = None
 
@@ -50,6 +51,7 @@ class Stack:
                    DEV_DATA_DIR=str(self.data_dir), DEV_FRESH="1" if self.fresh else "")
         if self.api_key:
             env["API_KEY"] = self.api_key
+        env.update(self.extra_env)
         return env
 
     def start(self) -> "Stack":

@@ -98,6 +98,19 @@ def test_every_route_over_http(stack):
     assert delete.status_code == 200
 
 
+def test_an_address_with_a_literal_percent_sequence_through_the_encoded_path(stack):
+    headers = {"X-SWU-API-KEY": KEY}
+    address = "a%41b+c@example.com"
+    assert requests.post(stack.url("/customers"), json={"email": address},
+                         headers=headers).status_code == 200
+    encoded = stack.url("/customers/a%2541b%2Bc%40example.com")
+    got = requests.get(encoded, headers=headers)
+    assert got.status_code == 200, got.text
+    assert got.json()["customer"]["email"] == address
+    assert requests.delete(encoded, headers=headers).status_code == 200
+    assert requests.get(encoded, headers=headers).status_code == 404
+
+
 def test_invoked_events_come_back_from_the_logs_endpoint(stack):
     invoke = subprocess.run(
         ["cargo", "lambda", "invoke", "record-email-event", "-A", "127.0.0.1", "-P", str(stack.port),

@@ -424,3 +424,17 @@ fn outputs_give_the_api_url() {
     let url = &templates().cfn["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"];
     assert!(url.as_str().unwrap().ends_with("/api/v1"));
 }
+
+/// API Gateway decodes the path once before the function sees it; only the local emulator passes it
+/// raw. A deployed function must therefore keep the default (`decoded`): none may set the variable.
+#[test]
+fn deployed_functions_take_the_path_as_api_gateway_delivers_it() {
+    for name in shared::routes::all_functions() {
+        let variables = &function(name)["Properties"]["Environment"]["Variables"];
+        assert!(
+            variables.get(shared::http::PATH_DELIVERY_ENV).is_none(),
+            "{name} sets {}",
+            shared::http::PATH_DELIVERY_ENV
+        );
+    }
+}
