@@ -111,6 +111,13 @@ def test_an_address_with_a_literal_percent_sequence_through_the_encoded_path(sta
     assert requests.get(encoded, headers=headers).status_code == 404
 
 
+def test_an_unknown_route_gets_the_emulators_own_json_404_as_the_readme_says(stack):
+    for method, path in [("GET", "/nothing"), ("PUT", "/customers"), ("GET", "/customers")]:
+        reply = requests.request(method, stack.url(path), headers={"X-SWU-API-KEY": KEY})
+        assert reply.status_code == 404, (method, path)
+        assert reply.json()["title"] == "Default function disabled", reply.text
+
+
 def test_invoked_events_come_back_from_the_logs_endpoint(stack):
     invoke = subprocess.run(
         ["cargo", "lambda", "invoke", "record-email-event", "-A", "127.0.0.1", "-P", str(stack.port),
