@@ -20,9 +20,13 @@ pub fn test_keys() -> ApiKeys {
     ApiKeys::from_digests(&shared::auth::key_digest_hex(TEST_KEY)).expect("a valid digest")
 }
 
-/// The workspace root, for the files tests read (events, template, Cargo.toml).
+/// The workspace root, for the files tests read (events, template, Cargo.toml). Read from the
+/// environment cargo sets when it runs the tests, not from the compile-time value: clones that
+/// share one target directory share this crate's build, and the compile-time path would be the
+/// clone that built it first, whose files may be stale or gone.
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
         .parent()
         .expect("integration-tests sits in the workspace")
         .to_path_buf()

@@ -379,11 +379,12 @@ fn email_events_flow_through_a_queue_with_a_dead_letter_queue_and_an_alarm() {
     let redrive = &resources()[&queue]["Properties"]["RedrivePolicy"];
     let dead_letters = target(&redrive["deadLetterTargetArn"]);
     assert!(redrive["maxReceiveCount"].as_u64().unwrap() >= 2);
-    let alarm = of_type("AWS::CloudWatch::Alarm");
-    assert_eq!(alarm.len(), 1);
-    let alarm = &alarm[0].1["Properties"];
-    assert_eq!(target(&alarm["Dimensions"][0]["Value"]), dead_letters);
-    assert_eq!(alarm["AlarmActions"], json!([{"Ref": "AlarmTopicArn"}]));
+    let watched = alarms_on("AWS/SQS", "ApproximateNumberOfMessagesVisible");
+    assert_eq!(
+        watched,
+        vec![dead_letters],
+        "one alarm on the dead-letter queue"
+    );
     // The consumer computes expiry from the retention, and the logs function stops serving a log
     // at that expiry: both read the one parameter.
     for function_name in ["record-email-event", "get-customer-logs"] {
@@ -435,6 +436,170 @@ fn deployed_functions_take_the_path_as_api_gateway_delivers_it() {
             variables.get(shared::http::PATH_DELIVERY_ENV).is_none(),
             "{name} sets {}",
             shared::http::PATH_DELIVERY_ENV
+        );
+    }
+}
+
+/// The logical ids the alarms on `namespace`/`metric` watch, through their first dimension.
+fn alarms_on(namespace: &str, metric: &str) -> Vec<String> {
+    of_type("AWS::CloudWatch::Alarm")
+        .into_iter()
+        .filter(|(_, alarm)| {
+            alarm["Properties"]["Namespace"] == namespace
+                && alarm["Properties"]["MetricName"] == metric
+        })
+        .map(|(_, alarm)| target(&alarm["Properties"]["Dimensions"][0]["Value"]))
+        .collect()
+}
+
+#[test]
+fn the_queue_consumer_is_bounded_so_a_backlog_cannot_starve_the_api() {
+    let mappings = of_type("AWS::Lambda::EventSourceMapping");
+    let scaling = &mappings[0].1["Properties"]["ScalingConfig"];
+    assert_eq!(
+        scaling["MaximumConcurrency"],
+        json!({"Ref": "EventConsumerMaxConcurrency"})
+    );
+    let parameter = &templates().cfn["Parameters"]["EventConsumerMaxConcurrency"];
+    let default = parameter["Default"].as_u64().unwrap();
+    // SQS event sources accept 2 to 1000; a small default leaves the API its concurrency.
+    assert!((2..=10).contains(&default), "default {default}");
+    assert_eq!(parameter["MinValue"], 2);
+    assert_eq!(parameter["MaxValue"], 1000);
+}
+
+#[test]
+fn api_access_logs_carry_the_route_never_the_path_headers_or_query() {
+    let stages = of_type("AWS::ApiGatewayV2::Stage");
+    assert_eq!(stages.len(), 1);
+    let settings = &stages[0].1["Properties"]["AccessLogSettings"];
+    let format = settings["Format"].as_str().expect("a format");
+    let line: serde_json::Map<String, Value> =
+        serde_json::from_str(format).expect("the format is one JSON object per request");
+    let variables: BTreeSet<&str> = line.values().filter_map(Value::as_str).collect();
+    for needed in [
+        "$context.requestId",
+        "$context.routeKey",
+        "$context.status",
+        "$context.responseLatency",
+        "$context.integrationErrorMessage",
+        "$context.identity.sourceIp",
+    ] {
+        assert!(variables.contains(needed), "the access log lacks {needed}");
+    }
+    for variable in &variables {
+        for forbidden in [
+            "path",
+            "header",
+            "querystring",
+            "query",
+            "$input",
+            "authorizer",
+        ] {
+            assert!(
+                !variable.to_lowercase().contains(forbidden),
+                "the access log carries {variable}"
+            );
+        }
+    }
+    let group = target(&settings["DestinationArn"]);
+    assert_eq!(resources()[&group]["Type"], "AWS::Logs::LogGroup");
+}
+
+#[test]
+fn every_log_group_has_the_retention_parameter() {
+    let groups = of_type("AWS::Logs::LogGroup");
+    assert_eq!(
+        groups.len(),
+        all_functions().len() + 1,
+        "the functions' and the access log"
+    );
+    for (id, group) in groups {
+        assert_eq!(
+            group["Properties"]["RetentionInDays"],
+            json!({"Ref": "FunctionLogRetentionDays"}),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn each_function_has_an_errors_and_a_throttles_alarm() {
+    let ids: BTreeSet<String> = functions().into_values().collect();
+    for metric in ["Errors", "Throttles"] {
+        let watched: Vec<String> = alarms_on("AWS/Lambda", metric);
+        assert_eq!(
+            watched.iter().cloned().collect::<BTreeSet<_>>(),
+            ids,
+            "{metric}: one alarm per function"
+        );
+        assert_eq!(watched.len(), ids.len(), "{metric}: no function twice");
+    }
+    assert_eq!(
+        alarms_on("AWS/SQS", "ApproximateAgeOfOldestMessage"),
+        vec![target(
+            &of_type("AWS::Lambda::EventSourceMapping")[0].1["Properties"]["EventSourceArn"]
+        )],
+        "one alarm on the age of the consumer's queue"
+    );
+}
+
+#[test]
+fn the_api_has_a_5xx_rate_alarm() {
+    let rate: Vec<&Value> = of_type("AWS::CloudWatch::Alarm")
+        .into_iter()
+        .map(|(_, alarm)| &alarm["Properties"])
+        .filter(|alarm| alarm["Metrics"].is_array())
+        .collect();
+    assert_eq!(rate.len(), 1);
+    let metrics = rate[0]["Metrics"].as_array().unwrap();
+    let watched: BTreeMap<&str, &Value> = metrics
+        .iter()
+        .filter_map(|m| {
+            let stat = &m["MetricStat"]["Metric"];
+            stat["MetricName"].as_str().map(|name| (name, stat))
+        })
+        .collect();
+    for name in ["5xx", "Count"] {
+        let metric = watched[name];
+        assert_eq!(metric["Namespace"], "AWS/ApiGateway");
+        assert_eq!(target(&metric["Dimensions"][0]["Value"]), "Api");
+    }
+    let expression = metrics
+        .iter()
+        .find(|m| m["ReturnData"] == true)
+        .expect("one returned series");
+    assert!(
+        expression["Expression"]
+            .to_string()
+            .contains("errors / requests"),
+        "a rate, not a count"
+    );
+    assert_eq!(
+        rate[0]["Threshold"],
+        json!({"Ref": "Api5xxRatePercentThreshold"})
+    );
+}
+
+#[test]
+fn every_alarm_notifies_the_topic_when_it_fires_and_when_it_clears() {
+    let alarms = of_type("AWS::CloudWatch::Alarm");
+    assert!(alarms.len() >= 2 * all_functions().len() + 3);
+    for (id, alarm) in alarms {
+        let properties = &alarm["Properties"];
+        assert_eq!(
+            properties["AlarmActions"],
+            json!([{"Ref": "AlarmTopicArn"}]),
+            "{id}"
+        );
+        assert_eq!(
+            properties["OKActions"],
+            json!([{"Ref": "AlarmTopicArn"}]),
+            "{id}"
+        );
+        assert_eq!(
+            properties["TreatMissingData"], "notBreaching",
+            "{id}: idle is healthy"
         );
     }
 }
