@@ -27,7 +27,8 @@ $(VENV_STAMP): requirements.lock
 	@command -v python3 >/dev/null || { echo "make: python3 is needed to install the project's tools" >&2; exit 1; }
 	rm -rf $(VENV)
 	python3 -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+	  -r requirements.lock
 	touch $@
 
 $(NODE_STAMP): infra/package-lock.json
