@@ -93,6 +93,8 @@ pub struct ApiRequest {
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     body: Option<String>,
+    /// The body is base64: API Gateway's form for a body that is not UTF-8 text.
+    base64: bool,
 }
 
 impl ApiRequest {
@@ -103,6 +105,7 @@ impl ApiRequest {
             query: Vec::new(),
             headers: vec![("x-swu-api-key".into(), TEST_KEY.into())],
             body: None,
+            base64: false,
         }
     }
 
@@ -141,6 +144,14 @@ impl ApiRequest {
 
     pub fn body(mut self, body: impl Into<String>) -> Self {
         self.body = Some(body.into());
+        self
+    }
+
+    /// A body of any bytes, base64-encoded as API Gateway delivers one that is not UTF-8.
+    pub fn binary_body(mut self, bytes: &[u8]) -> Self {
+        use base64::Engine;
+        self.body = Some(base64::engine::general_purpose::STANDARD.encode(bytes));
+        self.base64 = true;
         self
     }
 
@@ -225,6 +236,7 @@ impl ApiRequest {
         }
         if let Some(body) = &self.body {
             event["body"] = body.clone().into();
+            event["isBase64Encoded"] = self.base64.into();
         }
         event
     }

@@ -119,11 +119,14 @@ fn parse_hex_digest(hex: &str) -> Option<KeyDigest> {
     Some(digest)
 }
 
-/// The key the request presents: `X-SWU-API-KEY` if sent, else the user name of HTTP Basic.
+/// The key the request presents: `X-SWU-API-KEY` if it holds one, else the user name of HTTP
+/// Basic. An empty `X-SWU-API-KEY` carries no key, so it does not hide a Basic one.
 fn presented_key(headers: &HeaderMap) -> Option<String> {
     if let Some(value) = headers.get(API_KEY_HEADER) {
         let key = value.to_str().ok()?.trim();
-        return (!key.is_empty()).then(|| key.to_owned());
+        if !key.is_empty() {
+            return Some(key.to_owned());
+        }
     }
     let authorization = headers
         .get(lambda_http::http::header::AUTHORIZATION)?
@@ -185,6 +188,31 @@ mod tests {
         assert!(
             keys.authorize(&headers(&[("authorization", &lower)]))
                 .is_ok()
+        );
+    }
+
+    #[test]
+    fn an_empty_key_header_does_not_hide_a_basic_key() {
+        let keys = keys(&["live_abc"]);
+        let basic = format!("Basic {}", STANDARD.encode("live_abc:"));
+        assert!(
+            keys.authorize(&headers(&[
+                ("x-swu-api-key", " "),
+                ("authorization", &basic)
+            ]))
+            .is_ok()
+        );
+        // A key in the header is checked first: a wrong one is not rescued by Basic.
+        assert_eq!(
+            keys.authorize(&headers(&[
+                ("x-swu-api-key", "wrong"),
+                ("authorization", &basic)
+            ])),
+            Err(ApiError::UnknownKey)
+        );
+        assert_eq!(
+            keys.authorize(&headers(&[("x-swu-api-key", "")])),
+            Err(ApiError::UnknownKey)
         );
     }
 

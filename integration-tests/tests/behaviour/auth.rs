@@ -6,6 +6,7 @@ use integration_tests::PathDelivery;
 use integration_tests::{Api, ApiRequest, CUSTOMERS_TABLE, TEST_KEY, TestStore};
 
 integration_tests::in_both_deliveries!(
+    a_key_header_that_is_not_ascii_is_refused,
     every_route_accepts_both_key_forms,
     every_route_refuses_missing_malformed_and_unknown_keys,
     authentication_comes_before_validation,
@@ -155,4 +156,18 @@ async fn a_rotated_key_set_accepts_old_and_new(delivery: PathDelivery) {
             .await;
         assert_eq!(reply.status, status, "{key}");
     }
+}
+
+/// A key header holding bytes beyond ASCII (cargo lambda watch answers those requests with a 500 of
+/// its own; on AWS they reach the function) is a key we do not accept.
+async fn a_key_header_that_is_not_ascii_is_refused(delivery: PathDelivery) {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, now, delivery);
+    for request in every_route() {
+        let reply = api
+            .send(request.header("x-swu-api-key", &format!("{TEST_KEY}\u{c3}")))
+            .await;
+        reply.assert_error(403);
+    }
+    assert!(store.items(CUSTOMERS_TABLE).await.is_empty());
 }

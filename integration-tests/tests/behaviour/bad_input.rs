@@ -156,6 +156,22 @@ fn bad_inputs() -> Vec<(&'static str, ApiRequest, u16)> {
             )),
             400,
         ),
+        // Not UTF-8: on AWS it arrives base64-encoded (locally, cargo lambda watch answers such a
+        // body with a 500 of its own and never calls the function).
+        (
+            "body that is not UTF-8",
+            ApiRequest::new("POST", "/api/v1/customers")
+                .header("content-type", "application/json")
+                .binary_body(b"{\"email\":\"a\xff@example.com\"}"),
+            400,
+        ),
+        (
+            "binary body",
+            ApiRequest::new("POST", "/api/v1/customers")
+                .header("content-type", "application/octet-stream")
+                .binary_body(&[0xff, 0xfe, 0x00, 0x7b]),
+            400,
+        ),
         ("body over 64 KiB", post(big_but_valid), 413),
         ("one-megabyte body", post("{".repeat(1024 * 1024)), 413),
         (

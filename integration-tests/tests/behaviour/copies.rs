@@ -27,6 +27,33 @@ fn contract_routes() -> BTreeSet<(String, String, String)> {
         .collect()
 }
 
+/// The OpenAPI document (openapi.yaml) describes exactly the contract's routes: each path and
+/// method once, and nothing else.
+#[test]
+fn the_openapi_document_describes_the_contract_routes() {
+    let document: serde_json::Value =
+        serde_yaml_ng::from_str(&read("openapi.yaml")).expect("openapi.yaml is YAML");
+    assert_eq!(document["openapi"], "3.1.0");
+    let mut found = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for method in [
+            "get", "put", "post", "delete", "options", "head", "patch", "trace",
+        ] {
+            if item.get(method).is_some() {
+                found.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let routes: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_owned(), r.path.to_owned()))
+        .collect();
+    assert_eq!(found, routes);
+    let parameter = &document["components"]["parameters"]["Email"];
+    assert_eq!(parameter["name"], shared::routes::EMAIL_PARAM);
+    assert_eq!(parameter["in"], "path");
+}
+
 #[test]
 fn the_watch_router_is_the_contract_routes() {
     let manifest: toml::Table = read("Cargo.toml").parse().expect("Cargo.toml is TOML");
