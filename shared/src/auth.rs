@@ -5,7 +5,7 @@
 //! text: they are given the SHA-256 digests of the accepted keys and compare digests in constant
 //! time.
 
-use crate::ApiError;
+use crate::error::ApiError;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use lambda_http::http::HeaderMap;

@@ -1,7 +1,9 @@
 //! Customers: one item per address in the customers table.
 
+use crate::email::Email;
+use crate::error::ApiError;
+use crate::locale::Locale;
 use crate::schema::CUSTOMERS;
-use crate::{ApiError, Email, Locale};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};

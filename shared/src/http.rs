@@ -1,6 +1,7 @@
 //! Turning API Gateway requests into validated values, and results into the contract's responses.
 
-use crate::{ApiError, Email};
+use crate::email::Email;
+use crate::error::ApiError;
 use lambda_http::http::{StatusCode, header::CONTENT_TYPE};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -151,11 +152,4 @@ where
         async move { Ok::<_, std::convert::Infallible>(response.await) }
     }))
     .await
-}
-
-/// Now, in Unix seconds.
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
 }

@@ -2,6 +2,7 @@
 //! one place where results become the contract's HTTP responses.
 
 pub mod auth;
+pub mod clock;
 pub mod customer;
 pub mod dynamodb;
 pub mod email;

@@ -1,8 +1,9 @@
 //! Email logs: read by the logs endpoint, written by `record-email-event`.
 
+use crate::email::Email;
+use crate::error::ApiError;
 use crate::event::{EmailEvent, EventKind, Status};
 use crate::schema::LOGS;
-use crate::{ApiError, Email};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::aws_lambda_events::query_map::QueryMap;

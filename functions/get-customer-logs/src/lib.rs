@@ -26,7 +26,7 @@ impl App {
             logs: LogStore::from_env(shared::dynamodb::StoreSettings::from_env()?.client())?,
             path_delivery: http::PathDelivery::from_env()?,
             retention_seconds: retention_seconds_from_env()?,
-            now: http::unix_now,
+            now: shared::clock::unix_now,
         })
     }
 

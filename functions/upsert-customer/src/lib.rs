@@ -18,7 +18,7 @@ impl App {
             customers: CustomerStore::from_env(
                 shared::dynamodb::StoreSettings::from_env()?.client(),
             )?,
-            now: http::unix_now,
+            now: shared::clock::unix_now,
         })
     }
 

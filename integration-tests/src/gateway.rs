@@ -1,0 +1,247 @@
+//! API Gateway HTTP API (v2) requests built as the gateway or `cargo lambda watch` delivers them,
+//! and the replies read back.
+
+use crate::TEST_KEY;
+use shared::http::PathDelivery;
+use shared::routes::{EMAIL_PARAM, ROUTES};
+
+/// An API Gateway HTTP API (v2) request, as the gateway or `cargo lambda watch` sends it.
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    method: String,
+    path: String,
+    query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+    /// The body is base64: API Gateway's form for a body that is not UTF-8 text.
+    base64: bool,
+}
+
+impl ApiRequest {
+    pub fn new(method: &str, path: &str) -> Self {
+        Self {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            query: Vec::new(),
+            headers: vec![("x-swu-api-key".into(), TEST_KEY.into())],
+            body: None,
+            base64: false,
+        }
+    }
+
+    pub fn get(path: &str) -> Self {
+        Self::new("GET", path)
+    }
+
+    pub fn post(path: &str, body: impl Into<String>) -> Self {
+        Self::new("POST", path)
+            .header("content-type", "application/json")
+            .body(body)
+    }
+
+    pub fn delete(path: &str) -> Self {
+        Self::new("DELETE", path)
+    }
+
+    pub fn query(mut self, name: &str, value: &str) -> Self {
+        self.query.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Sets a header, replacing one of the same name.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        let name = name.to_ascii_lowercase();
+        self.headers.retain(|(existing, _)| *existing != name);
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+
+    pub fn without_header(mut self, name: &str) -> Self {
+        let name = name.to_ascii_lowercase();
+        self.headers.retain(|(existing, _)| *existing != name);
+        self
+    }
+
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// A body of any bytes, base64-encoded as API Gateway delivers one that is not UTF-8.
+    pub fn binary_body(mut self, bytes: &[u8]) -> Self {
+        use base64::Engine;
+        self.body = Some(base64::engine::general_purpose::STANDARD.encode(bytes));
+        self.base64 = true;
+        self
+    }
+
+    /// The event as the gateway's JSON: the route matched from [`ROUTES`], path parameters cut
+    /// from the path and, as `delivery` says, decoded once (API Gateway) or not (watch); query
+    /// parameters decoded. The gateway's answer to a `%XX` that is not UTF-8 is not documented:
+    /// here it becomes U+FFFD, which no address may hold.
+    pub fn to_event(&self, delivery: PathDelivery) -> serde_json::Value {
+        let path = match delivery {
+            PathDelivery::Raw => self.path.clone(),
+            PathDelivery::Decoded => percent_encoding::percent_decode_str(&self.path)
+                .decode_utf8_lossy()
+                .into_owned(),
+        };
+        let route = ROUTES
+            .iter()
+            .find(|route| route.method == self.method && route_matches(route.path, &self.path))
+            .unwrap_or_else(|| panic!("no route for {} {}", self.method, self.path));
+        let mut path_parameters = serde_json::Map::new();
+        for (pattern, segment) in route.path.split('/').zip(path.split('/')) {
+            if pattern == format!("{{{EMAIL_PARAM}}}") {
+                path_parameters.insert(EMAIL_PARAM.into(), segment.into());
+            }
+        }
+        let mut query = serde_json::Map::new();
+        for (name, value) in &self.query {
+            let joined = match query.get(name).and_then(|v| v.as_str()) {
+                Some(previous) => format!("{previous},{value}"),
+                None => value.clone(),
+            };
+            query.insert(name.clone(), joined.into());
+        }
+        let raw_query: Vec<String> = self
+            .query
+            .iter()
+            .map(|(name, value)| {
+                // As a client writes it on the wire: percent-encoded.
+                let encode = |text: &str| {
+                    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC)
+                        .to_string()
+                };
+                format!("{}={}", encode(name), encode(value))
+            })
+            .collect();
+        let headers: serde_json::Map<String, serde_json::Value> = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone().into()))
+            .collect();
+        let route_key = format!("{} {}", route.method, route.path);
+        let mut event = serde_json::json!({
+            "version": "2.0",
+            "routeKey": route_key,
+            "rawPath": path,
+            "rawQueryString": raw_query.join("&"),
+            "headers": headers,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "local",
+                "domainName": "127.0.0.1",
+                "domainPrefix": "127",
+                "http": {
+                    "method": self.method,
+                    "path": path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": "127.0.0.1",
+                    "userAgent": "integration-tests"
+                },
+                "requestId": "integration-test",
+                "routeKey": route_key,
+                "stage": "$default",
+                "time": "26/Nov/2026:15:00:00 +0000",
+                "timeEpoch": 1_795_705_200_000u64
+            },
+            "isBase64Encoded": false
+        });
+        if !path_parameters.is_empty() {
+            event["pathParameters"] = path_parameters.into();
+        }
+        if !query.is_empty() {
+            event["queryStringParameters"] = query.into();
+        }
+        if let Some(body) = &self.body {
+            event["body"] = body.clone().into();
+            event["isBase64Encoded"] = self.base64.into();
+        }
+        event
+    }
+
+    pub fn into_request(self, delivery: PathDelivery) -> lambda_http::Request {
+        request_from_event(&self.to_event(delivery))
+    }
+
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The route this request matches.
+    pub fn route(&self) -> &'static shared::routes::Route {
+        ROUTES
+            .iter()
+            .find(|route| route.method == self.method && route_matches(route.path, &self.path))
+            .unwrap_or_else(|| panic!("no route for {} {}", self.method, self.path))
+    }
+
+    /// The function this request's route reaches.
+    pub fn function(&self) -> &'static str {
+        self.route().function
+    }
+}
+
+/// Parses a gateway event the way `lambda_http` does in a deployed function.
+pub fn request_from_event(event: &serde_json::Value) -> lambda_http::Request {
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
+}
+
+fn route_matches(pattern: &str, path: &str) -> bool {
+    let pattern: Vec<&str> = pattern.split('/').collect();
+    let path: Vec<&str> = path.split('/').collect();
+    pattern.len() == path.len()
+        && pattern
+            .iter()
+            .zip(&path)
+            .all(|(p, s)| (p.starts_with('{') && !s.is_empty()) || p == s)
+}
+
+/// A response read back: status, content type and body text.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn from_response(response: lambda_http::Response<lambda_http::Body>) -> Self {
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = match response.into_body() {
+            lambda_http::Body::Text(text) => text,
+            lambda_http::Body::Binary(bytes) => String::from_utf8(bytes).expect("utf-8 body"),
+            _ => String::new(),
+        };
+        Self {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
+    }
+
+    /// Asserts a contract error: the status, a plain-text content type, a short non-JSON reason.
+    pub fn assert_error(&self, status: u16) {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(self.content_type, "text/plain; charset=utf-8");
+        assert!(!self.body.trim().is_empty(), "an error needs a reason");
+        assert!(self.body.len() < 200, "reason too long: {}", self.body);
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&self.body).is_err(),
+            "error bodies must not be JSON: {}",
+            self.body
+        );
+    }
+}
