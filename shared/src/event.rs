@@ -188,6 +188,19 @@ impl EmailEvent {
             _ => return Err(bad("event", "event must be \"sent\" or \"status\"")),
         };
         let log_id = required_text(&object, "log_id")?;
+        let email = Email::parse(required_text(&object, "email")?)
+            .map_err(|_| bad("email", "email is not a valid email address"))?;
+        Self::new(email, log_id, seconds(&object, "created")?, kind)
+    }
+
+    /// An event from parts read elsewhere (an SES record): the log id and the time are checked
+    /// as for a message of our own.
+    pub fn new(
+        email: Email,
+        log_id: &str,
+        created: u64,
+        kind: EventKind,
+    ) -> Result<Self, ApiError> {
         if log_id.is_empty()
             || log_id.len() > MAX_LOG_ID_BYTES
             || !log_id.bytes().all(|b| b.is_ascii_graphic())
@@ -197,12 +210,13 @@ impl EmailEvent {
                 format!("log_id must be 1 to {MAX_LOG_ID_BYTES} printable ASCII characters"),
             ));
         }
-        let email = Email::parse(required_text(&object, "email")?)
-            .map_err(|_| bad("email", "email is not a valid email address"))?;
+        if created > MAX_EVENT_SECONDS {
+            return Err(bad("created", "created is after the year 3000"));
+        }
         Ok(Self {
             email,
             log_id: log_id.to_owned(),
-            created: seconds(&object, "created")?,
+            created,
             kind,
         })
     }

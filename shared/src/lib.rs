@@ -14,6 +14,7 @@ pub mod logging;
 pub mod logs;
 pub mod routes;
 pub mod schema;
+pub mod ses;
 
 pub use auth::ApiKeys;
 pub use customer::{Customer, CustomerInput, CustomerStore};

@@ -1,5 +1,6 @@
 //! The SQS consumer that writes email logs: one JSON email event per message (see
-//! `shared::event`). Each message is one conditional write; a message that is not a valid event,
+//! `shared::event`), or an Amazon SES event record delivered through EventBridge (see
+//! `shared::ses`). Each message is one conditional write; a message that is not a valid event,
 //! or whose write failed, is reported as a batch item failure so that the queue retries it and, in
 //! the end, moves it to the dead-letter queue. It never fails the other messages of its batch.
 
@@ -61,9 +62,23 @@ impl App {
         Ok(response)
     }
 
+    /// One message: an email event of our own, or an SES record (through EventBridge), which
+    /// stands for one event per recipient it concerns. The message counts as recorded once every
+    /// event it holds is; a failure retries the whole message, and the writes already made are
+    /// idempotent.
     async fn record(&self, message: &SqsMessage) -> Result<Recorded, ApiError> {
         let body = message.body.as_deref().unwrap_or_default();
-        let event = EmailEvent::parse(body)?;
-        self.logs.record(&event, self.retention_seconds).await
+        let value: Option<serde_json::Value> = serde_json::from_str(body).ok();
+        let events = match value.as_ref().and_then(shared::ses::record) {
+            Some(detail) => shared::ses::events(detail)?,
+            None => vec![EmailEvent::parse(body)?],
+        };
+        let mut outcome = Recorded::AlreadyReflected;
+        for event in &events {
+            if self.logs.record(event, self.retention_seconds).await? == Recorded::Applied {
+                outcome = Recorded::Applied;
+            }
+        }
+        Ok(outcome)
     }
 }

@@ -8,5 +8,6 @@ mod customers;
 mod ingestion;
 mod logs;
 mod observability;
+mod ses;
 mod store_failures;
 mod template;

@@ -1,0 +1,246 @@
+//! Amazon SES event records, as EventBridge delivers them to the queue, become logs through the
+//! same consumer and the same rules as our own events.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use integration_tests::{Api, ApiRequest, PathDelivery, TestStore};
+use serde_json::{Value, json};
+
+const MESSAGE_ID: &str = "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000";
+const SENT_AT: &str = "2017-08-05T00:40:02.012Z";
+const SENT_SECONDS: u64 = 1_501_893_602;
+
+fn now() -> u64 {
+    1_501_900_000
+}
+
+/// The mail object SES puts in every record, for a message to two recipients.
+fn mail(tags: bool) -> Value {
+    let mut mail = json!({
+        "timestamp": SENT_AT,
+        "source": "Sender Name <sender@example.com>",
+        "sourceArn": "arn:aws:ses:us-east-1:123456789012:identity/sender@example.com",
+        "sendingAccountId": "123456789012",
+        "messageId": MESSAGE_ID,
+        "destination": ["recipient@example.com", "Other@Example.com"],
+        "headersTruncated": false,
+        "headers": [
+            {"name": "From", "value": "Sender Name <sender@example.com>"},
+            {"name": "To", "value": "\"Matt R\" <recipient@example.com>, Other@Example.com"},
+            {"name": "Subject", "value": "Message sent from Amazon SES"}
+        ],
+        "commonHeaders": {
+            "from": ["Sender Name <sender@example.com>"],
+            "to": ["\"Matt R\" <recipient@example.com>", "Other@Example.com"],
+            "messageId": MESSAGE_ID,
+            "subject": "Message sent from Amazon SES"
+        },
+        "tags": {
+            "ses:configuration-set": ["ConfigSet"],
+            "ses:source-ip": ["192.0.2.0"],
+            "ses:from-domain": ["example.com"],
+            "ses:caller-identity": ["ses_user"]
+        }
+    });
+    if tags {
+        mail["tags"]["email_id"] = json!(["tem_as8dfjha8dap"]);
+        mail["tags"]["email_name"] = json!(["Order Confirmation"]);
+        mail["tags"]["email_version"] = json!(["Version A"]);
+    }
+    mail
+}
+
+/// An SES record in EventBridge's envelope, as the rule delivers it to SQS.
+fn eventbridge(
+    detail_type: &str,
+    event_type: &str,
+    part: Option<(&str, Value)>,
+    mail: Value,
+) -> String {
+    let mut detail = json!({"eventType": event_type, "mail": mail});
+    if let Some((name, value)) = part {
+        detail[name] = value;
+    }
+    json!({
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": detail_type,
+        "source": "aws.ses",
+        "account": "123456789012",
+        "time": "2017-08-05T00:41:02Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:ses:us-east-1:123456789012:configuration-set/ConfigSet"],
+        "detail": detail
+    })
+    .to_string()
+}
+
+fn send(tags: bool) -> String {
+    eventbridge("Email Sent", "Send", Some(("send", json!({}))), mail(tags))
+}
+
+fn bounce_of_one() -> String {
+    eventbridge(
+        "Email Bounced",
+        "Bounce",
+        Some((
+            "bounce",
+            json!({
+        "bounceType": "Permanent", "bounceSubType": "General",
+        "bouncedRecipients": [{"emailAddress": "recipient@example.com", "action": "failed",
+                               "status": "5.1.1", "diagnosticCode": "smtp; 550 5.1.1 user unknown"}],
+        "timestamp": "2017-08-05T00:41:02.669Z",
+        "feedbackId": "01000157c44f053b-61b59c11-9236-11e6-8f96-7be8aexample-000000",
+        "reportingMTA": "dsn; mta.example.com"}),
+        )),
+        mail(true),
+    )
+}
+
+fn delivery() -> String {
+    eventbridge(
+        "Email Delivered",
+        "Delivery",
+        Some((
+            "delivery",
+            json!({
+        "timestamp": "2017-08-05T00:40:03.500Z", "processingTimeMillis": 546,
+        "recipients": ["recipient@example.com", "Other@Example.com"],
+        "smtpResponse": "250 2.6.0 Message received", "reportingMTA": "mta.example.com"}),
+        )),
+        mail(true),
+    )
+}
+
+fn open() -> String {
+    eventbridge(
+        "Email Opened",
+        "Open",
+        Some((
+            "open",
+            json!({
+        "ipAddress": "192.0.2.1", "timestamp": "2017-08-09T22:00:19.652Z",
+        "userAgent": "Mozilla/5.0"}),
+        )),
+        mail(true),
+    )
+}
+
+fn batch(bodies: &[String]) -> SqsEvent {
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| json!({"messageId": format!("m{i}"), "body": body}))
+        .collect();
+    serde_json::from_value(json!({ "Records": records })).unwrap()
+}
+
+fn failures(response: &SqsBatchResponse) -> Vec<String> {
+    response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
+}
+
+async fn deliver(store: &TestStore, bodies: &[String]) -> Vec<String> {
+    let app = record_email_event::App {
+        logs: store.logs(),
+        retention_seconds: u64::MAX / 4,
+    };
+    let mut failed = Vec::new();
+    for body in bodies {
+        failed.extend(failures(
+            &app.handle(batch(std::slice::from_ref(body))).await.unwrap(),
+        ));
+    }
+    failed
+}
+
+async fn log_of(store: &TestStore, address: &str) -> Value {
+    let api = Api::new(store, now, PathDelivery::Decoded);
+    let reply = api
+        .send(ApiRequest::get(&format!(
+            "/api/v1/customers/{address}/logs"
+        )))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let logs = reply.json()["logs"].as_array().unwrap().clone();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    logs[0].clone()
+}
+
+#[tokio::test]
+async fn a_send_becomes_one_complete_log_per_recipient() {
+    let store = TestStore::start().await;
+    assert!(deliver(&store, &[send(true)]).await.is_empty());
+    assert_eq!(
+        log_of(&store, "recipient@example.com").await,
+        json!({"object": "log", "id": MESSAGE_ID, "created": SENT_SECONDS,
+               "recipient_name": "Matt R", "recipient_address": "recipient@example.com",
+               "status": "sent", "message": null, "email_id": "tem_as8dfjha8dap",
+               "email_name": "Order Confirmation", "email_version": "Version A"})
+    );
+    let other = log_of(&store, "other@example.com").await;
+    assert_eq!(other["recipient_name"], Value::Null);
+    assert_eq!(other["status"], "sent");
+}
+
+#[tokio::test]
+async fn without_tags_the_subject_names_the_email() {
+    let store = TestStore::start().await;
+    assert!(deliver(&store, &[send(false)]).await.is_empty());
+    let log = log_of(&store, "recipient@example.com").await;
+    assert_eq!(log["email_name"], "Message sent from Amazon SES");
+    assert_eq!(log["email_id"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_bounce_concerns_only_the_recipients_it_lists() {
+    let store = TestStore::start().await;
+    assert!(
+        deliver(&store, &[send(true), bounce_of_one()])
+            .await
+            .is_empty()
+    );
+    let bounced = log_of(&store, "recipient@example.com").await;
+    assert_eq!(bounced["status"], "bounced");
+    assert_eq!(bounced["message"], "smtp; 550 5.1.1 user unknown");
+    assert_eq!(log_of(&store, "other@example.com").await["status"], "sent");
+}
+
+#[tokio::test]
+async fn an_open_applies_to_every_recipient_and_every_order_ends_the_same() {
+    let records = [send(true), delivery(), open(), open()];
+    let orders: [[usize; 4]; 4] = [[0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1], [1, 3, 0, 2]];
+    for order in orders {
+        let store = TestStore::start().await;
+        let bodies: Vec<String> = order.iter().map(|&i| records[i].clone()).collect();
+        assert!(deliver(&store, &bodies).await.is_empty(), "{order:?}");
+        for address in ["recipient@example.com", "other@example.com"] {
+            let log = log_of(&store, address).await;
+            assert_eq!(log["status"], "opened", "{order:?} {address}");
+            assert_eq!(
+                log["email_name"], "Order Confirmation",
+                "{order:?} {address}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_record_that_cannot_be_read_is_a_batch_item_failure_and_writes_nothing() {
+    let store = TestStore::start().await;
+    let mut bad_time = mail(true);
+    bad_time["timestamp"] = json!("yesterday");
+    let mut nobody = mail(true);
+    nobody["destination"] = json!([]);
+    let bodies = [
+        eventbridge("Email Sent", "Send", None, bad_time),
+        eventbridge("Email Sent", "Send", None, nobody),
+        eventbridge("Email Teleported", "Teleport", None, mail(true)),
+        // Not from SES, and not an event of our own either.
+        send(true).replace("\"aws.ses\"", "\"aws.other\""),
+    ];
+    assert_eq!(deliver(&store, &bodies).await, ["m0", "m0", "m0", "m0"]);
+    assert!(store.items(integration_tests::LOGS_TABLE).await.is_empty());
+}
