@@ -69,12 +69,14 @@ DEV_PORT ?= 9000
 SAMPLES := $(sort $(basename $(notdir $(wildcard events/*.json))))
 
 # `make invoke FN=get-customer`: one function of the running `make dev`, given its sample event
-# exactly as API Gateway (or SQS) would hand it over.
+# exactly as API Gateway (or SQS) would hand it over. EVENT_FILE=... picks another sample file, such as
+# events/ses/record-email-event.json (SES records through EventBridge).
+EVENT_FILE ?= events/$(FN).json
 invoke: $(VENV_STAMP)
 	@case " $(SAMPLES) " in *" $(FN) "*) ;; \
 	  *) echo "make invoke: say which function, FN=one of: $(SAMPLES)" >&2; exit 2;; esac
 	cargo lambda invoke $(FN) --invoke-address 127.0.0.1 --invoke-port $(DEV_PORT) \
-	  --data-file events/$(FN).json
+	  --data-file $(EVENT_FILE)
 
 # `make smoke`: the official Python client through every route of a stack: the local one by
 # default, or API_URL (a deployed stack's ApiUrl output). The key comes from API_KEY (the

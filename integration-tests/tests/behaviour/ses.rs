@@ -244,3 +244,126 @@ async fn a_record_that_cannot_be_read_is_a_batch_item_failure_and_writes_nothing
     assert_eq!(deliver(&store, &bodies).await, ["m0", "m0", "m0", "m0"]);
     assert!(store.items(integration_tests::LOGS_TABLE).await.is_empty());
 }
+
+/// The sample for `make invoke` (events/ses/record-email-event.json): a send and a bounce of one
+/// message, each in EventBridge's envelope in an SQS batch, read back through the logs endpoint.
+#[tokio::test]
+async fn the_ses_sample_batch_is_recorded_and_read_back() {
+    let path = integration_tests::workspace_root().join("events/ses/record-email-event.json");
+    let batch: SqsEvent =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).expect("an SQS event");
+    let store = TestStore::start().await;
+    let app = record_email_event::App {
+        logs: store.logs(),
+        retention_seconds: u64::MAX / 4,
+    };
+    assert!(
+        app.handle(batch)
+            .await
+            .unwrap()
+            .batch_item_failures
+            .is_empty()
+    );
+    assert_eq!(
+        log_of(&store, "recipient@example.com").await,
+        json!({"object": "log", "id": MESSAGE_ID, "created": SENT_SECONDS,
+               "recipient_name": null, "recipient_address": "recipient@example.com",
+               "status": "bounced", "message": "smtp; 550 5.1.1 user unknown",
+               "email_id": "tem_as8dfjha8dap", "email_name": "Order Confirmation",
+               "email_version": "Version A"})
+    );
+}
+
+/// Every other event type, after the send, for the recipient it names: the status it maps to and
+/// the message it keeps.
+#[tokio::test]
+async fn every_event_type_maps_onto_the_contracts_statuses() {
+    let cases: Vec<(&str, &str, Option<(&str, Value)>, &str, Value)> = vec![
+        (
+            "Email Complaint Received",
+            "Complaint",
+            Some((
+                "complaint",
+                json!({
+            "complainedRecipients": [{"emailAddress": "recipient@example.com"}],
+            "timestamp": "2017-08-05T00:41:02.669Z",
+            "feedbackId": "01000157c44f053b-61b59c11-9236-11e6-8f96-7be8aexample-000000",
+            "userAgent": "Mozilla/5.0", "complaintFeedbackType": "abuse",
+            "arrivalDate": "2017-08-05T00:41:02.669Z"}),
+            )),
+            "spam",
+            json!("abuse"),
+        ),
+        (
+            "Email Rejected",
+            "Reject",
+            Some(("reject", json!({"reason": "Bad content"}))),
+            "dropped",
+            json!("Bad content"),
+        ),
+        (
+            "Email Rendering Failed",
+            "Rendering Failure",
+            Some((
+                "failure",
+                json!({
+            "errorMessage": "Attribute 'attributeName' is not present in the rendering data.",
+            "templateName": "MyTemplate"}),
+            )),
+            "failed",
+            json!("Attribute 'attributeName' is not present in the rendering data."),
+        ),
+        (
+            "Email Delivery Delayed",
+            "DeliveryDelay",
+            Some((
+                "deliveryDelay",
+                json!({
+            "timestamp": "2020-06-16T00:15:40.641Z", "delayType": "TransientCommunicationFailure",
+            "expirationTime": "2020-06-16T00:25:40.914Z",
+            "delayedRecipients": [{"emailAddress": "recipient@example.com", "status": "4.4.1",
+                                   "diagnosticCode": "smtp; 421 4.4.1 Unable to connect"}]}),
+            )),
+            "deferred",
+            json!("smtp; 421 4.4.1 Unable to connect"),
+        ),
+        (
+            "Email Clicked",
+            "Click",
+            Some((
+                "click",
+                json!({
+            "timestamp": "2017-08-09T23:51:25.570Z", "ipAddress": "192.0.2.1",
+            "userAgent": "Mozilla/5.0", "link": "http://docs.aws.amazon.com/ses/latest/DeveloperGuide/send-email-smtp.html",
+            "linkTags": {"samplekey0": ["samplevalue0"]}}),
+            )),
+            "clicked",
+            json!("http://docs.aws.amazon.com/ses/latest/DeveloperGuide/send-email-smtp.html"),
+        ),
+        (
+            "Email Subscribed",
+            "Subscription",
+            Some((
+                "subscription",
+                json!({
+            "contactList": "ContactListName", "timestamp": "2022-01-12T01:00:17.910Z",
+            "source": "UnsubscribeHeader", "newTopicPreferences": {"unsubscribeAll": true},
+            "oldTopicPreferences": {"unsubscribeAll": false}}),
+            )),
+            "unsubscribed",
+            Value::Null,
+        ),
+    ];
+    for (detail_type, event_type, part, status, message) in cases {
+        let store = TestStore::start().await;
+        let record = eventbridge(detail_type, event_type, part, mail(true));
+        assert!(
+            deliver(&store, &[record, send(true)]).await.is_empty(),
+            "{event_type}"
+        );
+        let log = log_of(&store, "recipient@example.com").await;
+        assert_eq!(log["status"], status, "{event_type}");
+        assert_eq!(log["message"], message, "{event_type}");
+        assert_eq!(log["email_name"], "Order Confirmation", "{event_type}");
+    }
+}

@@ -603,3 +603,99 @@ fn every_alarm_notifies_the_topic_when_it_fires_and_when_it_clears() {
         );
     }
 }
+
+/// Amazon SES events, behind one parameter that is off by default: a configuration set whose every
+/// event type goes to the default bus, a rule that takes this set's records alone to the email
+/// queue, and a queue policy that lets only that rule send.
+#[test]
+fn ses_events_reach_the_queue_only_when_enabled_and_only_from_this_configuration_set() {
+    let cfn = &templates().cfn;
+    assert_eq!(cfn["Parameters"]["SesEventsEnabled"]["Default"], "false");
+    assert_eq!(
+        cfn["Conditions"]["SesEvents"],
+        json!({"Fn::Equals": [{"Ref": "SesEventsEnabled"}, "true"]})
+    );
+    let conditioned = [
+        "AWS::SES::ConfigurationSet",
+        "AWS::SES::ConfigurationSetEventDestination",
+        "AWS::Events::Rule",
+        "AWS::SQS::QueuePolicy",
+    ];
+    for kind in conditioned {
+        let found = of_type(kind);
+        assert_eq!(found.len(), 1, "{kind}");
+        assert_eq!(
+            found[0].1["Condition"], "SesEvents",
+            "{kind} exists only when enabled"
+        );
+    }
+    let set = of_type("AWS::SES::ConfigurationSet")[0].0.clone();
+    assert!(
+        of_type("AWS::SES::ConfigurationSet")[0].1["Properties"]["Name"].is_null(),
+        "no fixed name"
+    );
+
+    let destination = &of_type("AWS::SES::ConfigurationSetEventDestination")[0].1["Properties"];
+    assert_eq!(target(&destination["ConfigurationSetName"]), set);
+    let types: BTreeSet<&str> = destination["EventDestination"]["MatchingEventTypes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let every_type: BTreeSet<&str> = [
+        "send",
+        "reject",
+        "bounce",
+        "complaint",
+        "delivery",
+        "open",
+        "click",
+        "renderingFailure",
+        "deliveryDelay",
+        "subscription",
+    ]
+    .into();
+    assert_eq!(types, every_type);
+    assert!(
+        destination["EventDestination"]["EventBridgeDestination"]["EventBusArn"]["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .ends_with(":event-bus/default")
+    );
+
+    let (rule_id, rule) = of_type("AWS::Events::Rule")[0];
+    let rule = &rule["Properties"];
+    assert_eq!(rule["EventPattern"]["source"], json!(["aws.ses"]));
+    assert_eq!(
+        target(&rule["EventPattern"]["detail"]["mail"]["tags"]["ses:configuration-set"][0]),
+        set,
+        "only this configuration set's records"
+    );
+    let queue =
+        target(&of_type("AWS::Lambda::EventSourceMapping")[0].1["Properties"]["EventSourceArn"]);
+    assert_eq!(rule["Targets"].as_array().unwrap().len(), 1);
+    assert_eq!(target(&rule["Targets"][0]["Arn"]), queue);
+
+    let policy = &of_type("AWS::SQS::QueuePolicy")[0].1["Properties"];
+    assert_eq!(policy["Queues"], json!([{"Ref": queue}]));
+    let statements = policy["PolicyDocument"]["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1);
+    let statement = &statements[0];
+    assert_eq!(statement["Effect"], "Allow");
+    assert_eq!(
+        statement["Principal"],
+        json!({"Service": "events.amazonaws.com"})
+    );
+    assert_eq!(statement["Action"], "sqs:SendMessage");
+    assert_eq!(target(&statement["Resource"]), queue);
+    assert_eq!(
+        target(&statement["Condition"]["ArnEquals"]["aws:SourceArn"]),
+        *rule_id,
+        "only that rule may send"
+    );
+
+    let output = &cfn["Outputs"]["SesConfigurationSetName"];
+    assert_eq!(output["Condition"], "SesEvents");
+    assert_eq!(target(&output["Value"]), set);
+}
