@@ -274,11 +274,21 @@ async fn the_ses_sample_batch_is_recorded_and_read_back() {
     );
 }
 
+/// An SES event type: its EventBridge detail-type, its `eventType`, its own part, and the status
+/// and message it must leave.
+type Case = (
+    &'static str,
+    &'static str,
+    Option<(&'static str, Value)>,
+    &'static str,
+    Value,
+);
+
 /// Every other event type, after the send, for the recipient it names: the status it maps to and
 /// the message it keeps.
 #[tokio::test]
 async fn every_event_type_maps_onto_the_contracts_statuses() {
-    let cases: Vec<(&str, &str, Option<(&str, Value)>, &str, Value)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "Email Complaint Received",
             "Complaint",
