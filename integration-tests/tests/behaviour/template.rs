@@ -695,6 +695,26 @@ fn ses_events_reach_the_queue_only_when_enabled_and_only_from_this_configuration
         "only that rule may send"
     );
 
+    let delivery_alarms: Vec<&Value> = of_type("AWS::CloudWatch::Alarm")
+        .into_iter()
+        .map(|(_, alarm)| alarm)
+        .filter(|alarm| alarm["Properties"]["Namespace"] == "AWS/Events")
+        .collect();
+    assert_eq!(
+        delivery_alarms.len(),
+        1,
+        "an alarm when the rule cannot deliver"
+    );
+    assert_eq!(delivery_alarms[0]["Condition"], "SesEvents");
+    assert_eq!(
+        delivery_alarms[0]["Properties"]["MetricName"],
+        "FailedInvocations"
+    );
+    assert_eq!(
+        target(&delivery_alarms[0]["Properties"]["Dimensions"][0]["Value"]),
+        *rule_id
+    );
+
     let output = &cfn["Outputs"]["SesConfigurationSetName"];
     assert_eq!(output["Condition"], "SesEvents");
     assert_eq!(target(&output["Value"]), set);
