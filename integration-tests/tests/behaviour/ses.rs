@@ -254,13 +254,15 @@ async fn a_record_that_cannot_be_read_is_a_batch_item_failure_and_writes_nothing
     assert!(store.items(integration_tests::LOGS_TABLE).await.is_empty());
 }
 
-/// The sample for `make invoke` (events/ses/record-email-event.json): a send and a bounce of one
-/// message, each in EventBridge's envelope in an SQS batch, read back through the logs endpoint.
+/// The sample for `make invoke` (events/ses/record-email-event.json): the ten example records of
+/// the SES documentation, one per event type, kept exactly and each in EventBridge's envelope, in
+/// one SQS batch. Read back through the logs endpoint.
 #[tokio::test]
-async fn the_ses_sample_batch_is_recorded_and_read_back() {
+async fn the_ses_documentations_examples_are_recorded_and_read_back() {
     let path = integration_tests::workspace_root().join("events/ses/record-email-event.json");
     let batch: SqsEvent =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).expect("an SQS event");
+    assert_eq!(batch.records.len(), 10);
     let store = TestStore::start().await;
     let app = record_email_event::App {
         logs: store.logs(),
@@ -273,14 +275,64 @@ async fn the_ses_sample_batch_is_recorded_and_read_back() {
             .batch_item_failures
             .is_empty()
     );
+    let api = Api::new(&store, now, PathDelivery::Decoded);
+    let logs = |address: &'static str| {
+        let api = &api;
+        async move {
+            let reply = api
+                .send(ApiRequest::get(&format!(
+                    "/api/v1/customers/{address}/logs"
+                )))
+                .await;
+            reply.json()["logs"].as_array().unwrap().clone()
+        }
+    };
+    // Each example has its own send time, so each is its own log; newest first.
+    let found: Vec<(String, Value)> = logs("recipient@example.com")
+        .await
+        .iter()
+        .map(|log| {
+            (
+                log["status"].as_str().unwrap().to_owned(),
+                log["message"].clone(),
+            )
+        })
+        .collect();
+    let expected: Vec<(&str, Value)> = vec![
+        ("unsubscribed", Value::Null),
+        (
+            "deferred",
+            json!("smtp; 421 4.4.1 Unable to connect to remote host"),
+        ),
+        (
+            "failed",
+            json!("Attribute 'attributeName' is not present in the rendering data."),
+        ),
+        (
+            "clicked",
+            json!("http://docs.aws.amazon.com/ses/latest/DeveloperGuide/send-email-smtp.html"),
+        ),
+        ("opened", Value::Null),
+        ("bounced", json!("smtp; 550 5.1.1 user unknown")),
+        ("spam", json!("abuse")),
+        ("delivered", json!("250 2.6.0 Message received")),
+        ("sent", Value::Null),
+    ];
+    let expected: Vec<(String, Value)> = expected
+        .into_iter()
+        .map(|(status, message)| (status.to_owned(), message))
+        .collect();
+    assert_eq!(found, expected);
+    let sent = logs("recipient@example.com").await.last().unwrap().clone();
     assert_eq!(
-        log_of(&store, "recipient@example.com").await,
-        json!({"object": "log", "id": MESSAGE_ID, "created": SENT_SECONDS,
-               "recipient_name": null, "recipient_address": "recipient@example.com",
-               "status": "bounced", "message": "smtp; 550 5.1.1 user unknown",
-               "email_id": "tem_as8dfjha8dap", "email_name": "Order Confirmation",
-               "email_version": "Version A"})
+        sent["email_name"], "Message sent from Amazon SES",
+        "the subject names it"
     );
+    // The reject example's message went to sender@example.com.
+    let rejected = logs("sender@example.com").await;
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0]["status"], "dropped");
+    assert_eq!(rejected[0]["message"], "Bad content");
 }
 
 /// An SES event type: its EventBridge detail-type, its `eventType`, its own part, and the status
