@@ -7,11 +7,13 @@
 mod api;
 mod faults;
 mod gateway;
+mod queue;
 mod store;
 
 pub use api::{Api, addr};
 pub use faults::{FaultyStore, HangingStore, closed_endpoint};
 pub use gateway::{ApiRequest, Reply, request_from_event};
+pub use queue::{failed_ids, sqs_batch};
 pub use shared::http::PathDelivery;
 pub use store::{CUSTOMERS_TABLE, LOGS_TABLE, TestStore, client_for};
 

@@ -1,10 +1,10 @@
 //! record-email-event: the queue consumer that writes email logs. Each rule of the contract's
 //! "Email events" section, read back through the table and the logs endpoint's handler.
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::{
     Api, ApiRequest, FaultyStore, HangingStore, LOGS_TABLE, TestStore, client_for, closed_endpoint,
+    failed_ids, sqs_batch,
 };
 use serde_json::{Value, json};
 use shared::EmailEvent;
@@ -24,29 +24,6 @@ fn app(logs: LogStore) -> record_email_event::App {
     }
 }
 
-/// An SQS batch as Lambda delivers it: message ids `m0`, `m1`, ... in order.
-fn batch(bodies: &[String]) -> SqsEvent {
-    let records: Vec<Value> = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, body)| {
-            json!({"messageId": format!("m{i}"), "receiptHandle": "r", "body": body,
-                   "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs",
-                   "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:email-events",
-                   "awsRegion": "us-east-1"})
-        })
-        .collect();
-    serde_json::from_value(json!({ "Records": records })).expect("an SQS event")
-}
-
-fn failures(response: &SqsBatchResponse) -> Vec<String> {
-    response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect()
-}
-
 fn sent(log_id: &str, created: u64) -> String {
     json!({"event": "sent", "log_id": log_id, "email": "matt@sendwithus.com", "created": created,
            "recipient_name": "Matt", "email_id": "tem_1", "email_name": "Order Confirmation",
@@ -64,8 +41,11 @@ fn status(log_id: &str, created: u64, status: &str, at: u64) -> String {
 async fn deliver(store: &TestStore, bodies: &[String]) {
     let app = app(store.logs());
     for body in bodies {
-        let response = app.handle(batch(std::slice::from_ref(body))).await.unwrap();
-        assert_eq!(failures(&response), Vec::<String>::new(), "{body}");
+        let response = app
+            .handle(sqs_batch(std::slice::from_ref(body)))
+            .await
+            .unwrap();
+        assert_eq!(failed_ids(&response), Vec::<String>::new(), "{body}");
     }
 }
 
@@ -116,13 +96,13 @@ async fn duplicates_change_nothing_and_count_as_processed() {
     let before = store.items(LOGS_TABLE).await;
     // Redelivered, in one batch: every message processed, nothing changed.
     let response = app(store.logs())
-        .handle(batch(&[
+        .handle(sqs_batch(&[
             sent("log_1", 100),
             status("log_1", 100, "opened", 150),
         ]))
         .await
         .unwrap();
-    assert!(failures(&response).is_empty());
+    assert!(failed_ids(&response).is_empty());
     assert_eq!(store.items(LOGS_TABLE).await, before);
     // A redelivered `sent` does not overwrite details with other values either.
     let altered = sent("log_1", 100).replace("Version A", "Version Z");
@@ -319,9 +299,9 @@ async fn invalid_messages_are_reported_by_id_and_the_rest_are_recorded() {
         sent("log_far", 32_503_680_001),
         sent("log_ok_2", 200),
     ];
-    let response = app(store.logs()).handle(batch(&bodies)).await.unwrap();
+    let response = app(store.logs()).handle(sqs_batch(&bodies)).await.unwrap();
     assert_eq!(
-        failures(&response),
+        failed_ids(&response),
         ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9", "m10"]
     );
     assert_eq!(log_ids(&store, &[]).await, ["log_ok_2", "log_ok_1"]);
@@ -362,14 +342,14 @@ async fn a_store_failure_fails_only_the_messages_it_touched() {
     .await;
     let logs_behind_fault = LogStore::new(client_for(&faulty.endpoint), LOGS_TABLE);
     let response = app(logs_behind_fault)
-        .handle(batch(&[
+        .handle(sqs_batch(&[
             sent("log_a", 100),
             sent("log_unlucky", 150),
             sent("log_b", 200),
         ]))
         .await
         .unwrap();
-    assert_eq!(failures(&response), ["m1"]);
+    assert_eq!(failed_ids(&response), ["m1"]);
     assert_eq!(log_ids(&store, &[]).await, ["log_b", "log_a"]);
 }
 
@@ -378,10 +358,10 @@ async fn a_store_that_is_down_fails_every_message_but_not_the_invocation() {
     let closed = closed_endpoint();
     let logs = LogStore::new(client_for(&closed), LOGS_TABLE);
     let response = app(logs)
-        .handle(batch(&[sent("log_a", 100), sent("log_b", 200)]))
+        .handle(sqs_batch(&[sent("log_a", 100), sent("log_b", 200)]))
         .await
         .unwrap();
-    assert_eq!(failures(&response), ["m0", "m1"]);
+    assert_eq!(failed_ids(&response), ["m0", "m1"]);
 }
 
 #[tokio::test]
@@ -449,11 +429,11 @@ async fn a_store_that_hangs_fails_the_batch_messages_without_hanging_the_functio
     // Far beyond one store timeout, far below ten of them: only messages handled one after the
     // other, or a hang, would reach it.
     let guard = shared::dynamodb::OPERATION_TIMEOUT * 5;
-    let response = tokio::time::timeout(guard, app(logs).handle(batch(&bodies)))
+    let response = tokio::time::timeout(guard, app(logs).handle(sqs_batch(&bodies)))
         .await
         .expect("the batch finished before the guard")
         .unwrap();
-    assert_eq!(failures(&response).len(), 10);
+    assert_eq!(failed_ids(&response).len(), 10);
 }
 
 /// The arrival-order rule as a property: any set of events for one log (a send and its duplicates,
@@ -581,7 +561,7 @@ mod arrival_order {
                     // Each order writes its own log, in a table all cases share.
                     let log_id = format!("log_{case}_{index}");
                     for event in order {
-                        let response = consumer.handle(batch(&[event.body(&log_id)])).await.unwrap();
+                        let response = consumer.handle(sqs_batch(&[event.body(&log_id)])).await.unwrap();
                         assert!(response.batch_item_failures.is_empty(), "{event:?}");
                     }
                     let item = store.items(LOGS_TABLE).await.into_iter().find(|item| {

@@ -2,7 +2,6 @@
 //! line per request that an operator can trace a client's error by, and never a key, a header, a
 //! body or an address.
 
-use aws_lambda_events::event::sqs::SqsEvent;
 use integration_tests::{Api, ApiRequest, PathDelivery, TEST_KEY, TestStore};
 use lambda_http::tracing::subscriber::filter::LevelFilter;
 use serde_json::{Value, json};
@@ -202,12 +201,8 @@ async fn refused_and_recorded_events_are_logged_by_field_never_by_value() {
                "status": NAME, "at": 101}),
         json!({"event": "sent", "log_id": "log_3", "email": ADDRESS, "created": 1_700_000_000_000u64}),
     ];
-    let records: Vec<Value> = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, body)| json!({"messageId": format!("m{i}"), "body": body.to_string()}))
-        .collect();
-    let batch: SqsEvent = serde_json::from_value(json!({ "Records": records })).unwrap();
+    let bodies: Vec<String> = bodies.iter().map(Value::to_string).collect();
+    let batch = integration_tests::sqs_batch(&bodies);
     let output = Output::default();
     let _guard = output.capture("record_email_event");
     let response = app.handle(batch).await.unwrap();

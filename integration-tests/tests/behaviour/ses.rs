@@ -1,8 +1,8 @@
 //! Amazon SES event records, as EventBridge delivers them to the queue, become logs through the
 //! same consumer and the same rules as our own events.
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use integration_tests::{Api, ApiRequest, PathDelivery, TestStore};
+use aws_lambda_events::event::sqs::SqsEvent;
+use integration_tests::{Api, ApiRequest, PathDelivery, TestStore, failed_ids, sqs_batch};
 use serde_json::{Value, json};
 
 const MESSAGE_ID: &str = "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000";
@@ -125,23 +125,6 @@ fn open() -> String {
     )
 }
 
-fn batch(bodies: &[String]) -> SqsEvent {
-    let records: Vec<Value> = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, body)| json!({"messageId": format!("m{i}"), "body": body}))
-        .collect();
-    serde_json::from_value(json!({ "Records": records })).unwrap()
-}
-
-fn failures(response: &SqsBatchResponse) -> Vec<String> {
-    response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect()
-}
-
 async fn deliver(store: &TestStore, bodies: &[String]) -> Vec<String> {
     let app = record_email_event::App {
         logs: store.logs(),
@@ -149,8 +132,10 @@ async fn deliver(store: &TestStore, bodies: &[String]) -> Vec<String> {
     };
     let mut failed = Vec::new();
     for body in bodies {
-        failed.extend(failures(
-            &app.handle(batch(std::slice::from_ref(body))).await.unwrap(),
+        failed.extend(failed_ids(
+            &app.handle(sqs_batch(std::slice::from_ref(body)))
+                .await
+                .unwrap(),
         ));
     }
     failed
