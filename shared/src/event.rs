@@ -156,15 +156,23 @@ fn seconds(object: &Object, field: &'static str) -> Result<u64, ApiError> {
     }
 }
 
+/// A queue message read as JSON, or the refusal that says it is not JSON.
+pub fn message_json(body: &str) -> Result<serde_json::Value, ApiError> {
+    serde_json::from_str(body).map_err(|_| bad("body", "the message is not JSON"))
+}
+
 impl EmailEvent {
     /// Parses one queue message. The error names the field that is wrong, for the dead-letter
     /// record and the log, without its value. Unknown fields are ignored so that producers can
     /// add their own.
     pub fn parse(body: &str) -> Result<Self, ApiError> {
-        let object = match serde_json::from_str(body) {
-            Ok(serde_json::Value::Object(object)) => object,
-            Ok(_) => return Err(bad("body", "the message is not a JSON object")),
-            Err(_) => return Err(bad("body", "the message is not JSON")),
+        Self::from_json(message_json(body)?)
+    }
+
+    /// As [`EmailEvent::parse`], for a message already read as JSON.
+    pub fn from_json(value: serde_json::Value) -> Result<Self, ApiError> {
+        let serde_json::Value::Object(object) = value else {
+            return Err(bad("body", "the message is not a JSON object"));
         };
         let kind = match required_text(&object, "event")? {
             "sent" => EventKind::Sent(Sent {

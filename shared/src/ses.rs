@@ -122,7 +122,7 @@ pub fn events(detail: &Map<String, Value>) -> Result<Vec<EmailEvent>, ApiError> 
         .and_then(Value::as_str)
         .ok_or_else(|| bad("mail", "mail.messageId is missing"))?;
     let created = seconds("mail.timestamp", mail.get("timestamp"))?;
-    let everyone = listed(Some(&Value::Object(mail.clone())), "destination", None);
+    let everyone = listed(detail.get("mail"), "destination", None);
     let kind = detail
         .get("eventType")
         .and_then(Value::as_str)

@@ -68,10 +68,10 @@ impl App {
     /// idempotent.
     async fn record(&self, message: &SqsMessage) -> Result<Recorded, ApiError> {
         let body = message.body.as_deref().unwrap_or_default();
-        let value: Option<serde_json::Value> = serde_json::from_str(body).ok();
-        let events = match value.as_ref().and_then(shared::ses::record) {
+        let value = shared::event::message_json(body)?;
+        let events = match shared::ses::record(&value) {
             Some(detail) => shared::ses::events(detail)?,
-            None => vec![EmailEvent::parse(body)?],
+            None => vec![EmailEvent::from_json(value)?],
         };
         let mut outcome = Recorded::AlreadyReflected;
         for event in &events {
