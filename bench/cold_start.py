@@ -37,7 +37,6 @@ The stand-in Runtime API (the subset of the Lambda Runtime API the functions use
 import asyncio
 import collections
 import datetime
-import hashlib
 import io
 import json
 import os
@@ -99,13 +98,21 @@ def build():
 # The store, and the counting proxy in front of it (plain and TLS).
 
 
+# Each function's own variables (tables, key digest, retention), as local-store prints them from
+# shared::config: the bench holds no copy of their names.
+FUNCTION_ENV = {}
+
+
 def start_store():
     store = subprocess.Popen([str(target_dir() / "debug" / "local-store")], cwd=ROOT,
+                             env={**os.environ, "API_KEY": API_KEY},
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     line = store.stdout.readline().strip()
-    if not line.startswith("ready http://"):
+    env_line = store.stdout.readline().strip()
+    if not line.startswith("ready http://") or not env_line.startswith("env "):
         store.kill()
         sys.exit(f"bench: the local store did not start ({line!r})")
+    FUNCTION_ENV.update(json.loads(env_line.removeprefix("env ")))
     host, port = line.removeprefix("ready http://").rsplit(":", 1)
     return store, (host, int(port))
 
@@ -294,10 +301,7 @@ def lambda_env(name, runtime_api, endpoint, ca_file):
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_SESSION_TOKEN": "bench",
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
-        "CUSTOMERS_TABLE": "customers",
-        "LOGS_TABLE": "logs",
-        "LOG_RETENTION_DAYS": "365",
-        "API_KEY_SHA256": hashlib.sha256(API_KEY.encode()).hexdigest(),
+        **FUNCTION_ENV.get(name, {}),
     }
     if ca_file:
         env["SSL_CERT_FILE"] = ca_file

@@ -9,8 +9,12 @@
 //! - `DEV_PORT` (9000): where the API listens. `DEV_STORE_PORT` (9001): where the store listens.
 //! - `DEV_DATA_DIR` (`.dev`): where the store keeps its file. `DEV_FRESH=1` starts it empty.
 //! - `LOG_RETENTION_DAYS` (36500): how long logs are served after their send time.
+//!
+//! The functions' own variables come from `devstack::watch_env`, which reads their names from
+//! `shared::config`.
 
-use shared::schema::{CUSTOMERS, LOG_RETENTION_DAYS_ENV, LOGS};
+use shared::config::LOG_RETENTION_DAYS;
+use shared::store::schema::{CUSTOMERS, LOGS};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::net::TcpStream;
@@ -21,7 +25,7 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
-use devstack::{CUSTOMERS_TABLE, DEV_API_KEY, LOGS_TABLE, LocalStore, REGION};
+use devstack::{DEV_API_KEY, FunctionValues, LocalStore, REGION};
 /// How long the local stack keeps logs unless `LOG_RETENTION_DAYS` is set: a century.
 const LOCAL_RETENTION_DAYS: &str = "36500";
 /// How long the functions' processes get to stop before they are killed.
@@ -97,7 +101,7 @@ async fn run() -> Result<(), String> {
         .ok_or("the data directory's path is not UTF-8")?;
     let db = dynoxide::Database::new(path)
         .map_err(|e| format!("cannot open the store file {path}: {e}"))?;
-    let store = LocalStore::start(listener, db, CUSTOMERS_TABLE, LOGS_TABLE).await?;
+    let store = LocalStore::start(listener, db, "").await?;
 
     let api_key = settings
         .api_key
@@ -164,14 +168,18 @@ fn start_watch(settings: &Settings, store_endpoint: &str, api_key: &str) -> Resu
             "--invoke-port",
         ])
         .arg(settings.port.to_string())
-        .env(CUSTOMERS.env_var, CUSTOMERS_TABLE)
-        .env(LOGS.env_var, LOGS_TABLE)
-        .env(
-            shared::auth::API_KEY_SHA256_ENV,
-            shared::auth::key_digest_hex(api_key),
-        )
-        // watch hands the functions the path as the client wrote it; API Gateway decodes it first.
-        .env(shared::http::PATH_DELIVERY_ENV, "raw")
+        .envs(devstack::watch_env(&FunctionValues {
+            api_key: api_key.to_owned(),
+            // watch hands the functions the path as the client wrote it; API Gateway decodes it.
+            path_delivery: Some("raw"),
+            // Logs past their retention are never served. Locally they are kept for a century
+            // unless LOG_RETENTION_DAYS says otherwise, so that the seed's samples (sent in 2009)
+            // show.
+            retention_days: Some(
+                std::env::var(LOG_RETENTION_DAYS.name)
+                    .unwrap_or_else(|_| LOCAL_RETENTION_DAYS.to_owned()),
+            ),
+        }))
         .env("AWS_ENDPOINT_URL_DYNAMODB", store_endpoint)
         .env("AWS_REGION", REGION)
         .env("AWS_ACCESS_KEY_ID", "local")
@@ -197,11 +205,6 @@ fn start_watch(settings: &Settings, store_endpoint: &str, api_key: &str) -> Resu
         {
             command.env_remove(name.as_ref());
         }
-    }
-    // Logs past their retention are never served. Locally they are kept for a century unless
-    // LOG_RETENTION_DAYS says otherwise, so that the seed's samples (sent in 2009) show.
-    if std::env::var_os(LOG_RETENTION_DAYS_ENV).is_none() {
-        command.env(LOG_RETENTION_DAYS_ENV, LOCAL_RETENTION_DAYS);
     }
     // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
     unsafe {
@@ -251,9 +254,11 @@ fn announce(settings: &Settings, api_key: &str, store_endpoint: &str, took: Dura
         format!("{api_key}   (development key; set API_KEY=... to choose another)")
     };
     println!(
-        "\nmake dev: ready in {:.1}s\n  API      http://127.0.0.1:{}/api/v1\n  API key  {key_line}\n  store    {store_endpoint} (tables {CUSTOMERS_TABLE}, {LOGS_TABLE}; data in {})\n  stop     Ctrl-C\n",
+        "\nmake dev: ready in {:.1}s\n  API      http://127.0.0.1:{}/api/v1\n  API key  {key_line}\n  store    {store_endpoint} (tables {}, {}; data in {})\n  stop     Ctrl-C\n",
         took.as_secs_f64(),
         settings.port,
+        CUSTOMERS.local_name,
+        LOGS.local_name,
         settings.data_dir.join("store.sqlite").display(),
     );
 }

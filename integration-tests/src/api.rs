@@ -3,7 +3,7 @@
 use crate::gateway::{ApiRequest, Reply, request_from_event};
 use crate::store::TestStore;
 use crate::test_keys;
-use shared::http::PathDelivery;
+use shared::api::request::PathDelivery;
 use shared::{CustomerStore, LogStore};
 
 /// The four HTTP functions wired to one store, as the gateway routes to them.

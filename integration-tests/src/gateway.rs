@@ -1,9 +1,31 @@
 //! API Gateway HTTP API (v2) requests built as the gateway or `cargo lambda watch` delivers them,
 //! and the replies read back.
 
-use crate::TEST_KEY;
-use shared::http::PathDelivery;
-use shared::routes::{EMAIL_PARAM, ROUTES};
+use crate::{TEST_KEY, workspace_root};
+use shared::api::auth::API_KEY_HEADER;
+use shared::api::request::PathDelivery;
+use shared::api::routes::{EMAIL_PARAM, ROUTES, Route};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// The sample event of each HTTP function, read once from `events/`.
+fn sample_event(function: &str) -> serde_json::Value {
+    static SAMPLES: OnceLock<HashMap<&'static str, serde_json::Value>> = OnceLock::new();
+    SAMPLES.get_or_init(|| {
+        ROUTES
+            .iter()
+            .map(|route| {
+                let path = workspace_root().join(format!("events/{}.json", route.function));
+                let text = std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let event = serde_json::from_str(&text)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                (route.function, event)
+            })
+            .collect()
+    })[function]
+        .clone()
+}
 
 /// An API Gateway HTTP API (v2) request, as the gateway or `cargo lambda watch` sends it.
 #[derive(Debug, Clone)]
@@ -75,10 +97,13 @@ impl ApiRequest {
         self
     }
 
-    /// The event as the gateway's JSON: the route matched from [`ROUTES`], path parameters cut
-    /// from the path and, as `delivery` says, decoded once (API Gateway) or not (watch); query
-    /// parameters decoded. The gateway's answer to a `%XX` that is not UTF-8 is not documented:
-    /// here it becomes U+FFFD, which no address may hold.
+    /// The event as the gateway's JSON: the route's sample event (`events/<function>.json`, the
+    /// one envelope the gateway sends) with this request's path, query, headers and body. The
+    /// route is matched from [`ROUTES`]; the path parameter is cut from the path and, as
+    /// `delivery` says, decoded once (API Gateway) or not (watch); query parameters are decoded.
+    /// The gateway's answer to a `%XX` that is not UTF-8 is not documented: here it becomes
+    /// U+FFFD, which no address may hold. The sample's own key headers are dropped: a request
+    /// carries the key its test gives it, or none.
     pub fn to_event(&self, delivery: PathDelivery) -> serde_json::Value {
         let path = match delivery {
             PathDelivery::Raw => self.path.clone(),
@@ -86,10 +111,8 @@ impl ApiRequest {
                 .decode_utf8_lossy()
                 .into_owned(),
         };
-        let route = ROUTES
-            .iter()
-            .find(|route| route.method == self.method && route_matches(route.path, &self.path))
-            .unwrap_or_else(|| panic!("no route for {} {}", self.method, self.path));
+        let route = self.route();
+        let mut event = sample_event(route.function);
         let mut path_parameters = serde_json::Map::new();
         for (pattern, segment) in route.path.split('/').zip(path.split('/')) {
             if pattern == format!("{{{EMAIL_PARAM}}}") {
@@ -116,47 +139,37 @@ impl ApiRequest {
                 format!("{}={}", encode(name), encode(value))
             })
             .collect();
-        let headers: serde_json::Map<String, serde_json::Value> = self
-            .headers
-            .iter()
-            .map(|(name, value)| (name.clone(), value.clone().into()))
-            .collect();
-        let route_key = format!("{} {}", route.method, route.path);
-        let mut event = serde_json::json!({
-            "version": "2.0",
-            "routeKey": route_key,
-            "rawPath": path,
-            "rawQueryString": raw_query.join("&"),
-            "headers": headers,
-            "requestContext": {
-                "accountId": "123456789012",
-                "apiId": "local",
-                "domainName": "127.0.0.1",
-                "domainPrefix": "127",
-                "http": {
-                    "method": self.method,
-                    "path": path,
-                    "protocol": "HTTP/1.1",
-                    "sourceIp": "127.0.0.1",
-                    "userAgent": "integration-tests"
-                },
-                "requestId": "integration-test",
-                "routeKey": route_key,
-                "stage": "$default",
-                "time": "26/Nov/2026:15:00:00 +0000",
-                "timeEpoch": 1_795_705_200_000u64
-            },
-            "isBase64Encoded": false
-        });
-        if !path_parameters.is_empty() {
-            event["pathParameters"] = path_parameters.into();
+        let headers = event["headers"]
+            .as_object_mut()
+            .expect("the sample has headers");
+        headers.retain(|name, _| name != API_KEY_HEADER && name != "authorization");
+        for (name, value) in &self.headers {
+            headers.insert(name.clone(), value.clone().into());
         }
-        if !query.is_empty() {
-            event["queryStringParameters"] = query.into();
+        event["rawPath"] = path.clone().into();
+        event["rawQueryString"] = raw_query.join("&").into();
+        event["requestContext"]["http"]["path"] = path.into();
+        event["requestContext"]["requestId"] = "integration-test".into();
+        let object = event.as_object_mut().expect("an event is an object");
+        for (field, value) in [
+            ("pathParameters", path_parameters),
+            ("queryStringParameters", query),
+        ] {
+            if value.is_empty() {
+                object.remove(field);
+            } else {
+                object.insert(field.into(), value.into());
+            }
         }
-        if let Some(body) = &self.body {
-            event["body"] = body.clone().into();
-            event["isBase64Encoded"] = self.base64.into();
+        match &self.body {
+            Some(body) => {
+                object.insert("body".into(), body.clone().into());
+                object.insert("isBase64Encoded".into(), self.base64.into());
+            }
+            None => {
+                object.remove("body");
+                object.insert("isBase64Encoded".into(), false.into());
+            }
         }
         event
     }
@@ -170,7 +183,7 @@ impl ApiRequest {
     }
 
     /// The route this request matches.
-    pub fn route(&self) -> &'static shared::routes::Route {
+    pub fn route(&self) -> &'static Route {
         ROUTES
             .iter()
             .find(|route| route.method == self.method && route_matches(route.path, &self.path))
@@ -186,6 +199,25 @@ impl ApiRequest {
 /// Parses a gateway event the way `lambda_http` does in a deployed function.
 pub fn request_from_event(event: &serde_json::Value) -> lambda_http::Request {
     lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
+}
+
+/// One request per route of `shared::api::routes`, each of which succeeds with the test key once
+/// `a@example.com` is a customer: the path names that address, and a body is the route's sample's.
+/// The auth and store-failure suites cover every route through it, so a new route is in both.
+pub fn every_route() -> Vec<ApiRequest> {
+    ROUTES
+        .iter()
+        .map(|route| {
+            let path = route
+                .path
+                .replace(&format!("{{{EMAIL_PARAM}}}"), "a@example.com");
+            let request = ApiRequest::new(route.method, &path);
+            match sample_event(route.function)["body"].as_str() {
+                Some(body) => request.body(body),
+                None => request,
+            }
+        })
+        .collect()
 }
 
 fn route_matches(pattern: &str, path: &str) -> bool {

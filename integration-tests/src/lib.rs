@@ -12,19 +12,27 @@ mod store;
 
 pub use api::{Api, addr};
 pub use faults::{FaultyStore, HangingStore, closed_endpoint};
-pub use gateway::{ApiRequest, Reply, request_from_event};
+pub use gateway::{ApiRequest, Reply, every_route, request_from_event};
 pub use queue::{failed_ids, sqs_batch};
-pub use shared::http::PathDelivery;
-pub use store::{CUSTOMERS_TABLE, LOGS_TABLE, TestStore, client_for};
+pub use shared::api::request::PathDelivery;
+pub use store::{CUSTOMERS_TABLE, LOGS_TABLE, TABLE_SUFFIX, TestStore, client_for};
 
 use shared::ApiKeys;
 use std::path::PathBuf;
+
+/// The one clock of the tests: the time every handler is told it is, unless a test says otherwise.
+pub const FIXED_NOW: u64 = 1_700_000_000;
+
+/// [`FIXED_NOW`] as the handlers take a clock.
+pub fn fixed_now() -> u64 {
+    FIXED_NOW
+}
 
 /// The key every test request carries unless it tests the key.
 pub const TEST_KEY: &str = "test-key-0001";
 
 pub fn test_keys() -> ApiKeys {
-    ApiKeys::from_digests(&shared::auth::key_digest_hex(TEST_KEY)).expect("a valid digest")
+    ApiKeys::from_digests(&shared::api::auth::key_digest_hex(TEST_KEY)).expect("a valid digest")
 }
 
 /// The workspace root, for the files tests read (events, template, Cargo.toml). Read from the

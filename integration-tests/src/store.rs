@@ -3,6 +3,7 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
+use shared::store::schema::{CUSTOMERS, LOGS};
 use shared::{CustomerStore, LogStore};
 use std::collections::HashMap;
 use tokio::net::TcpListener;
@@ -19,6 +20,8 @@ pub struct TestStore {
     _store: devstack::LocalStore,
 }
 
+/// What the test store's tables are called: the schema's local names with this suffix.
+pub const TABLE_SUFFIX: &str = "-test";
 pub const CUSTOMERS_TABLE: &str = "customers-test";
 pub const LOGS_TABLE: &str = "logs-test";
 
@@ -28,9 +31,15 @@ impl TestStore {
             .await
             .expect("bind loopback");
         let db = dynoxide::Database::memory().expect("in-memory database");
-        let store = devstack::LocalStore::start(listener, db, CUSTOMERS_TABLE, LOGS_TABLE)
+        let store = devstack::LocalStore::start(listener, db, TABLE_SUFFIX)
             .await
             .expect("start the test store");
+        // The names the tests read the tables by are the ones the store created.
+        assert_eq!(
+            devstack::table_name(&CUSTOMERS, TABLE_SUFFIX),
+            CUSTOMERS_TABLE
+        );
+        assert_eq!(devstack::table_name(&LOGS, TABLE_SUFFIX), LOGS_TABLE);
         Self {
             endpoint: store.endpoint.clone(),
             client: store.client.clone(),

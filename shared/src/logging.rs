@@ -84,7 +84,7 @@ mod tests {
         use lambda_http::tracing::Level;
         let trace = targets(LevelFilter::TRACE, "get_customer");
         let enabled = |target: &str, level: Level| trace.would_enable(target, &level);
-        for ours in ["shared", "shared::logs", "get_customer"] {
+        for ours in ["shared", "shared::store::logs", "get_customer"] {
             assert!(enabled(ours, Level::TRACE), "{ours}");
         }
         for theirs in [

@@ -3,34 +3,34 @@
 
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
-use shared::{ApiError, ApiKeys, CustomerStore, http};
+use shared::api::{request, response};
+use shared::{ApiError, ApiKeys, CustomerStore};
 
 pub struct App {
     pub keys: ApiKeys,
     pub customers: CustomerStore,
     /// How the gateway delivers the `{email}` path parameter.
-    pub path_delivery: http::PathDelivery,
+    pub path_delivery: request::PathDelivery,
 }
 
 impl App {
-    pub fn from_env() -> Result<Self, lambda_http::Error> {
+    pub fn from_env() -> Result<Self, shared::ConfigError> {
+        let config = shared::config::DeleteCustomer::from_env()?;
         Ok(Self {
-            keys: ApiKeys::from_env()?,
-            customers: CustomerStore::from_env(
-                shared::dynamodb::StoreSettings::from_env()?.client(),
-            )?,
-            path_delivery: http::PathDelivery::from_env()?,
+            keys: config.keys,
+            customers: config.customers,
+            path_delivery: config.path_delivery,
         })
     }
 
     pub async fn handle(&self, request: Request) -> Response<Body> {
-        http::respond(&request, self.delete_customer(&request).await)
+        response::respond(&request, self.delete_customer(&request).await)
     }
 
     async fn delete_customer(&self, request: &Request) -> Result<Value, ApiError> {
         self.keys.authorize(request.headers())?;
-        let email = http::path_email(request, self.path_delivery)?;
+        let email = request::path_email(request, self.path_delivery)?;
         self.customers.delete(&email).await?;
-        Ok(http::success(Map::new()))
+        Ok(response::success(Map::new()))
     }
 }

@@ -1,13 +1,17 @@
-//! The SQS consumer that writes email logs: one JSON email event per message (see
-//! `shared::event`), or an Amazon SES event record delivered through EventBridge (see
-//! `shared::ses`). Each message is one conditional write; a message that is not a valid event,
-//! or whose write failed, is reported as a batch item failure so that the queue retries it and, in
-//! the end, moves it to the dead-letter queue. It never fails the other messages of its batch.
+//! The SQS consumer that writes email logs: each message holds one JSON email event (see
+//! `shared::model::event`) or an Amazon SES record delivered through EventBridge (see
+//! `shared::model::ses`). Each event is one conditional write; a message that is not a valid
+//! event, or whose write failed, is reported as a batch item failure so that the queue retries it
+//! and, in the end, moves it to the dead-letter queue. It never fails the other messages of its
+//! batch.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::future::join_all;
-use shared::logs::{Recorded, retention_seconds_from_env};
+use shared::model::event::message_json;
+use shared::model::ses::SesRecord;
+use shared::store::log_events::Outcome;
 use shared::{ApiError, EmailEvent, LogStore};
+use tracing::Instrument;
 
 pub struct App {
     pub logs: LogStore,
@@ -16,44 +20,48 @@ pub struct App {
 }
 
 impl App {
-    pub fn from_env() -> Result<Self, lambda_runtime::Error> {
+    pub fn from_env() -> Result<Self, shared::ConfigError> {
+        let config = shared::config::RecordEmailEvent::from_env()?;
         Ok(Self {
-            logs: LogStore::from_env(shared::dynamodb::StoreSettings::from_env()?.client())?,
-            retention_seconds: retention_seconds_from_env()?,
+            logs: config.logs,
+            retention_seconds: config.retention_seconds,
         })
     }
 
-    /// Records every message of the batch and names the ones that must be retried. The messages
-    /// are written concurrently (the rules make order irrelevant), so a slow store costs one
-    /// store timeout per batch, not one per message. A failure without a message id cannot be
-    /// reported item by item, so it fails the whole batch: the queue then retries every message,
-    /// and the writes already made are idempotent.
-    pub async fn handle(&self, event: SqsEvent) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-        let outcomes = join_all(event.records.iter().map(|message| self.record(message))).await;
+    /// Handles every message of the batch and names the ones that must be retried. The messages
+    /// are handled concurrently (the rules make order irrelevant), so a slow store costs one
+    /// store timeout per batch, not one per message. Each message has its own span, carrying its
+    /// SQS message id (never an address), so a failed store call is tied to its message. A
+    /// failure without a message id cannot be reported item by item, so it fails the whole batch:
+    /// the queue then retries every message, and the writes already made are idempotent.
+    pub async fn handle(&self, batch: SqsEvent) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+        let outcomes = join_all(batch.records.iter().map(|message| {
+            let span = tracing::info_span!(
+                "message",
+                message_id = message.message_id.as_deref().unwrap_or("-")
+            );
+            self.handle_message(message).instrument(span)
+        }))
+        .await;
         let mut response = SqsBatchResponse::default();
         let (mut applied, mut reflected) = (0, 0);
-        for (message, outcome) in event.records.iter().zip(outcomes) {
+        for (message, outcome) in batch.records.iter().zip(outcomes) {
             match outcome {
-                Ok(Recorded::Applied) => applied += 1,
-                Ok(Recorded::AlreadyReflected) => reflected += 1,
+                Ok(Outcome::Applied) => applied += 1,
+                Ok(Outcome::AlreadyReflected) => reflected += 1,
                 Err(error) => {
                     let Some(id) = message.message_id.clone() else {
-                        return Err(format!("a message without an id failed: {error}").into());
+                        return Err(
+                            format!("a message without an id failed: {}", error.kind()).into()
+                        );
                     };
-                    // The reason names the field, never its value (see `shared::event`).
-                    tracing::warn!(
-                        message_id = %id,
-                        refusal = error.kind(),
-                        field = error.field().unwrap_or("-"),
-                        reason = %error,
-                        "email event not recorded"
-                    );
+                    log_refusal(&id, &error);
                     response.add_failure(id);
                 }
             }
         }
         tracing::info!(
-            messages = event.records.len(),
+            messages = batch.records.len(),
             applied,
             already_reflected = reflected,
             failed = response.batch_item_failures.len(),
@@ -62,23 +70,44 @@ impl App {
         Ok(response)
     }
 
-    /// One message: an email event of our own, or an SES record (through EventBridge), which
-    /// stands for one event per recipient it concerns. The message counts as recorded once every
-    /// event it holds is; a failure retries the whole message, and the writes already made are
-    /// idempotent.
-    async fn record(&self, message: &SqsMessage) -> Result<Recorded, ApiError> {
+    /// One message: an email event of our own, or an SES record, which stands for one event per
+    /// recipient it concerns. The message counts as applied once every event it holds is; a
+    /// failure retries the whole message, and the writes already made are idempotent.
+    async fn handle_message(&self, message: &SqsMessage) -> Result<Outcome, ApiError> {
         let body = message.body.as_deref().unwrap_or_default();
-        let value = shared::event::message_json(body)?;
-        let events = match shared::ses::record(&value) {
-            Some(detail) => shared::ses::events(detail)?,
+        let value = message_json(body)?;
+        let events = match SesRecord::in_message(&value) {
+            Some(record) => record.events()?,
             None => vec![EmailEvent::from_json(value)?],
         };
-        let mut outcome = Recorded::AlreadyReflected;
+        let mut outcome = Outcome::AlreadyReflected;
         for event in &events {
-            if self.logs.record(event, self.retention_seconds).await? == Recorded::Applied {
-                outcome = Recorded::Applied;
+            if self.logs.apply(event, self.retention_seconds).await? == Outcome::Applied {
+                outcome = Outcome::Applied;
             }
         }
         Ok(outcome)
+    }
+}
+
+/// The line an operator reads for a message that goes back to the queue: its id, the kind of
+/// failure and, for a refused event, the field and the reason (which name the field, never its
+/// value: see `shared::model::event`). A store failure is logged by its kind: the sentence meant
+/// for API clients says nothing to an operator.
+fn log_refusal(message_id: &str, error: &ApiError) {
+    match error {
+        ApiError::BadRequest { field, reason } => tracing::warn!(
+            message_id,
+            refusal = error.kind(),
+            field = *field,
+            reason = %reason,
+            "email event not recorded"
+        ),
+        _ => tracing::warn!(
+            message_id,
+            refusal = error.kind(),
+            field = "-",
+            "email event not recorded"
+        ),
     }
 }

@@ -2,7 +2,8 @@
 
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
-use shared::{ApiError, ApiKeys, CustomerInput, CustomerStore, http};
+use shared::api::{request, response};
+use shared::{ApiError, ApiKeys, CustomerInput, CustomerStore};
 
 pub struct App {
     pub keys: ApiKeys,
@@ -12,26 +13,25 @@ pub struct App {
 }
 
 impl App {
-    pub fn from_env() -> Result<Self, lambda_http::Error> {
+    pub fn from_env() -> Result<Self, shared::ConfigError> {
+        let config = shared::config::UpsertCustomer::from_env()?;
         Ok(Self {
-            keys: ApiKeys::from_env()?,
-            customers: CustomerStore::from_env(
-                shared::dynamodb::StoreSettings::from_env()?.client(),
-            )?,
+            keys: config.keys,
+            customers: config.customers,
             now: shared::clock::unix_now,
         })
     }
 
     pub async fn handle(&self, request: Request) -> Response<Body> {
-        http::respond(&request, self.upsert_customer(&request).await)
+        response::respond(&request, self.upsert_customer(&request).await)
     }
 
     async fn upsert_customer(&self, request: &Request) -> Result<Value, ApiError> {
         self.keys.authorize(request.headers())?;
-        let input = CustomerInput::from_body(&http::json_object_body(request)?)?;
+        let input = CustomerInput::from_body(&request::json_object_body(request)?)?;
         self.customers
             .upsert(&input.email, input.locale.as_ref(), (self.now)())
             .await?;
-        Ok(http::success(Map::new()))
+        Ok(response::success(Map::new()))
     }
 }

@@ -3,7 +3,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use integration_tests::PathDelivery;
-use integration_tests::{Api, ApiRequest, CUSTOMERS_TABLE, TEST_KEY, TestStore};
+use integration_tests::fixed_now;
+use integration_tests::{Api, ApiRequest, CUSTOMERS_TABLE, TEST_KEY, TestStore, every_route};
 
 integration_tests::in_both_deliveries!(
     a_key_header_that_is_not_ascii_is_refused,
@@ -13,27 +14,13 @@ integration_tests::in_both_deliveries!(
     a_rotated_key_set_accepts_old_and_new,
 );
 
-fn now() -> u64 {
-    1_700_000_000
-}
-
-/// One request per route, each of which succeeds with the right key.
-fn every_route() -> Vec<ApiRequest> {
-    vec![
-        ApiRequest::get("/api/v1/customers/a@example.com"),
-        ApiRequest::post("/api/v1/customers", r#"{"email":"new@example.com"}"#),
-        ApiRequest::delete("/api/v1/customers/a@example.com"),
-        ApiRequest::get("/api/v1/customers/a@example.com/logs"),
-    ]
-}
-
 fn basic(user_and_password: &str) -> String {
     format!("Basic {}", STANDARD.encode(user_and_password))
 }
 
 async fn every_route_accepts_both_key_forms(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, now, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     api.send(ApiRequest::post(
         "/api/v1/customers",
         r#"{"email":"a@example.com"}"#,
@@ -67,7 +54,7 @@ type Refusal = Box<dyn Fn(ApiRequest) -> ApiRequest>;
 
 async fn every_route_refuses_missing_malformed_and_unknown_keys(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, now, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     let refusals: Vec<(&str, Refusal)> = vec![
         (
             "no key",
@@ -129,7 +116,7 @@ async fn every_route_refuses_missing_malformed_and_unknown_keys(delivery: PathDe
 
 async fn authentication_comes_before_validation(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, now, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     for request in [
         ApiRequest::post("/api/v1/customers", "{not json"),
         ApiRequest::post("/api/v1/customers", "x".repeat(100 * 1024)),
@@ -143,11 +130,11 @@ async fn authentication_comes_before_validation(delivery: PathDelivery) {
 
 async fn a_rotated_key_set_accepts_old_and_new(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let mut api = Api::new(&store, now, delivery);
+    let mut api = Api::new(&store, fixed_now, delivery);
     let digests = format!(
         "{}, {}",
-        shared::auth::key_digest_hex("old-key"),
-        shared::auth::key_digest_hex("new-key")
+        shared::api::auth::key_digest_hex("old-key"),
+        shared::api::auth::key_digest_hex("new-key")
     );
     api.get_customer.keys = shared::ApiKeys::from_digests(&digests).unwrap();
     for (key, status) in [("old-key", 404), ("new-key", 404), (TEST_KEY, 403)] {
@@ -162,7 +149,7 @@ async fn a_rotated_key_set_accepts_old_and_new(delivery: PathDelivery) {
 /// its own; on AWS they reach the function) is a key we do not accept.
 async fn a_key_header_that_is_not_ascii_is_refused(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, now, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     for request in every_route() {
         let reply = api
             .send(request.header("x-swu-api-key", &format!("{TEST_KEY}\u{c3}")))

@@ -2,6 +2,7 @@
 //! written.
 
 use integration_tests::PathDelivery;
+use integration_tests::fixed_now;
 use integration_tests::{Api, ApiRequest, CUSTOMERS_TABLE, LOGS_TABLE, TestStore};
 
 integration_tests::in_both_deliveries!(
@@ -9,10 +10,6 @@ integration_tests::in_both_deliveries!(
     bad_input_leaves_an_existing_customer_unchanged,
     reasons_name_the_problem,
 );
-
-fn now() -> u64 {
-    1_700_000_000
-}
 
 fn post(body: impl Into<String>) -> ApiRequest {
     ApiRequest::post("/api/v1/customers", body)
@@ -245,7 +242,7 @@ async fn each_bad_input_gets_its_status_and_a_plain_text_reason_and_writes_nothi
     delivery: PathDelivery,
 ) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, now, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     let table = bad_inputs();
     assert!(table.len() >= 60, "{} bad inputs", table.len());
     for (name, request, status) in table {
@@ -265,7 +262,7 @@ async fn each_bad_input_gets_its_status_and_a_plain_text_reason_and_writes_nothi
 
 async fn bad_input_leaves_an_existing_customer_unchanged(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, now, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     api.send(post(r#"{"email":"a@example.com","locale":"fr"}"#))
         .await;
     let before = store.items(CUSTOMERS_TABLE).await;
@@ -281,7 +278,7 @@ async fn bad_input_leaves_an_existing_customer_unchanged(delivery: PathDelivery)
 
 async fn reasons_name_the_problem(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, now, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     for (request, words) in [
         (post(r#"{"locale":"en-US"}"#), "email is required"),
         (post(r#"{"email":"nope"}"#), "not a valid email address"),

@@ -1,14 +1,11 @@
 //! The copies the tools force on us agree with the one source of truth: cargo-lambda's watch
-//! router (Cargo.toml) and the sample events (events/) against `shared::routes` and the schema.
+//! router (Cargo.toml) and the sample events (events/) against `shared::api::routes` and the schema.
 
 use aws_lambda_events::event::sqs::SqsEvent;
+use integration_tests::fixed_now;
 use integration_tests::{Api, PathDelivery, TestStore, workspace_root};
-use shared::routes::{ROUTES, all_functions};
+use shared::api::routes::{ROUTES, all_functions};
 use std::collections::BTreeSet;
-
-fn now() -> u64 {
-    1_700_000_000
-}
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(workspace_root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -50,7 +47,7 @@ fn the_openapi_document_describes_the_contract_routes() {
         .collect();
     assert_eq!(found, routes);
     let parameter = &document["components"]["parameters"]["Email"];
-    assert_eq!(parameter["name"], shared::routes::EMAIL_PARAM);
+    assert_eq!(parameter["name"], shared::api::routes::EMAIL_PARAM);
     assert_eq!(parameter["in"], "path");
 }
 
@@ -136,9 +133,10 @@ async fn http_sample_events_are_served_with_the_development_key() {
 
 async fn http_samples_are_served(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let mut api = Api::new(&store, now, delivery);
-    let keys = shared::ApiKeys::from_digests(&shared::auth::key_digest_hex(devstack::DEV_API_KEY))
-        .unwrap();
+    let mut api = Api::new(&store, fixed_now, delivery);
+    let keys =
+        shared::ApiKeys::from_digests(&shared::api::auth::key_digest_hex(devstack::DEV_API_KEY))
+            .unwrap();
     api.get_customer.keys = keys.clone();
     api.upsert_customer.keys = keys.clone();
     api.delete_customer.keys = keys.clone();
@@ -174,4 +172,87 @@ async fn the_sqs_sample_event_is_recorded_in_full() {
     for message in &batch.records {
         shared::EmailEvent::parse(message.body.as_deref().unwrap()).expect("a valid event");
     }
+}
+
+fn local_values(optional: bool) -> devstack::FunctionValues {
+    devstack::FunctionValues {
+        api_key: devstack::DEV_API_KEY.to_owned(),
+        path_delivery: optional.then_some("raw"),
+        retention_days: optional.then(|| "7".to_owned()),
+    }
+}
+
+fn names(variables: &[shared::config::Variable], required_only: bool) -> BTreeSet<String> {
+    variables
+        .iter()
+        .filter(|v| v.required || !required_only)
+        .map(|v| v.name.to_owned())
+        .collect()
+}
+
+/// devstack gives each function the variables it reads (`shared::config`), every optional one when
+/// it has a value for it and only the required ones when not; `cargo lambda watch`, which runs
+/// every function with one environment, gets their union and nothing else.
+#[test]
+fn devstack_gives_each_function_exactly_the_variables_it_reads() {
+    let mut union = BTreeSet::new();
+    for function in all_functions() {
+        let read = shared::config::variables(function);
+        let given = |optional| -> BTreeSet<String> {
+            devstack::function_env(function, &local_values(optional))
+                .into_keys()
+                .map(str::to_owned)
+                .collect()
+        };
+        assert_eq!(given(true), names(read, false), "{function}");
+        assert_eq!(given(false), names(read, true), "{function}");
+        union.extend(names(read, false));
+    }
+    let watch: BTreeSet<String> = devstack::watch_env(&local_values(true))
+        .into_keys()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(watch, union);
+    // The values are the local stack's: its table names, the key's digest, never the key.
+    let env = devstack::function_env("get-customer", &local_values(true));
+    assert_eq!(env["CUSTOMERS_TABLE"], "customers");
+    assert_eq!(
+        env["API_KEY_SHA256"],
+        shared::api::auth::key_digest_hex(devstack::DEV_API_KEY)
+    );
+}
+
+/// The cold-start bench runs each bootstrap with the environment `local-store` prints for it,
+/// which is devstack's, and holds no copy of the variables' names.
+#[test]
+fn the_bench_takes_each_functions_variables_from_local_store() {
+    let values = local_values(false);
+    let printed: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> =
+        serde_json::from_str(&devstack::functions_env_json(&values)).expect("JSON");
+    assert_eq!(
+        printed.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+        all_functions()
+    );
+    for (function, env) in &printed {
+        let expected: std::collections::BTreeMap<String, String> =
+            devstack::function_env(function, &values)
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect();
+        assert_eq!(env, &expected, "{function}");
+    }
+    let bench = read("bench/cold_start.py");
+    for (_, variables) in shared::config::FUNCTION_VARIABLES {
+        for variable in variables {
+            assert!(
+                !bench.contains(variable.name),
+                "bench/cold_start.py names {}: a copy of shared::config",
+                variable.name
+            );
+        }
+    }
+    assert!(
+        bench.contains("FUNCTION_ENV.get(name"),
+        "the bench reads local-store's env"
+    );
 }

@@ -1,6 +1,6 @@
 //! GET, POST and DELETE /customers.
 
-use integration_tests::{Api, ApiRequest, PathDelivery, TestStore, addr};
+use integration_tests::{Api, ApiRequest, FIXED_NOW, PathDelivery, TestStore, addr, fixed_now};
 use serde_json::json;
 
 integration_tests::in_both_deliveries!(
@@ -23,11 +23,7 @@ integration_tests::in_both_deliveries!(
     delete_only_touches_its_own_customer,
 );
 
-const T0: u64 = 1_700_000_000;
-
-fn at_t0() -> u64 {
-    T0
-}
+const T0: u64 = FIXED_NOW;
 
 fn later() -> u64 {
     T0 + 5_000
@@ -41,7 +37,7 @@ async fn post(api: &Api, body: serde_json::Value) -> integration_tests::Reply {
 async fn get_returns_the_seed_shape_after_a_post(delivery: PathDelivery) {
     // GIVEN a customer posted with a locale
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     let created = post(
         &api,
         json!({"email": "matt@sendwithus.com", "locale": "de-DE"}),
@@ -75,7 +71,7 @@ async fn get_returns_the_seed_shape_after_a_post(delivery: PathDelivery) {
 
 async fn unknown_customer_is_404_plain_text(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     let reply = api
         .send(ApiRequest::get("/api/v1/customers/nobody@example.com"))
         .await;
@@ -84,7 +80,7 @@ async fn unknown_customer_is_404_plain_text(delivery: PathDelivery) {
 
 async fn new_customer_without_locale_gets_en_us(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     assert_eq!(
         post(&api, json!({"email": "a@example.com"})).await.status,
         200
@@ -102,7 +98,7 @@ async fn new_customer_without_locale_gets_en_us(delivery: PathDelivery) {
 async fn update_replaces_the_locale_and_keeps_created(delivery: PathDelivery) {
     let store = TestStore::start().await;
     post(
-        &Api::new(&store, at_t0, delivery),
+        &Api::new(&store, fixed_now, delivery),
         json!({"email": "a@example.com", "locale": "fr"}),
     )
     .await;
@@ -126,7 +122,7 @@ async fn update_replaces_the_locale_and_keeps_created(delivery: PathDelivery) {
 async fn update_without_locale_keeps_the_locale(delivery: PathDelivery) {
     let store = TestStore::start().await;
     post(
-        &Api::new(&store, at_t0, delivery),
+        &Api::new(&store, fixed_now, delivery),
         json!({"email": "a@example.com", "locale": "fr-CA"}),
     )
     .await;
@@ -152,7 +148,7 @@ async fn update_without_locale_keeps_the_locale(delivery: PathDelivery) {
 
 async fn empty_or_null_locale_on_create_means_the_default(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     post(&api, json!({"email": "empty@example.com", "locale": ""})).await;
     post(&api, json!({"email": "null@example.com", "locale": null})).await;
     for email in ["empty@example.com", "null@example.com"] {
@@ -163,7 +159,7 @@ async fn empty_or_null_locale_on_create_means_the_default(delivery: PathDelivery
 
 async fn locale_is_stored_in_canonical_case(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     post(
         &api,
         json!({"email": "a@example.com", "locale": "zh-hant-tw"}),
@@ -177,7 +173,7 @@ async fn locale_is_stored_in_canonical_case(delivery: PathDelivery) {
 
 async fn addresses_are_case_insensitive_and_returned_lower_case(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     post(&api, json!({"email": "  Matt@SendWithUs.COM "})).await;
     for path in [
         "/api/v1/customers/matt@sendwithus.com",
@@ -196,7 +192,7 @@ async fn addresses_are_case_insensitive_and_returned_lower_case(delivery: PathDe
 
 async fn plus_and_percent_encoded_paths_reach_the_same_customer(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     post(&api, json!({"email": "a+tag@example.com"})).await;
     for path in [
         "/api/v1/customers/a+tag@example.com",
@@ -224,7 +220,7 @@ async fn plus_and_percent_encoded_paths_reach_the_same_customer(delivery: PathDe
 /// before the function (AWS) or not (watch). Decoding twice would read it as `aAb+c@…`.
 async fn a_literal_percent_sequence_survives_an_encoded_path(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     let address = "a%41b+c@example.com";
     assert_eq!(post(&api, json!({"email": address})).await.status, 200);
     for path in [
@@ -256,7 +252,7 @@ async fn a_literal_percent_sequence_survives_an_encoded_path(delivery: PathDeliv
 /// Unicode spelling, is one customer: one item, reached by every spelling.
 async fn one_customer_for_every_spelling_of_one_address(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     let decomposed = "jose\u{301}@xn--bcher-kva.de";
     let precomposed = "jos\u{e9}@b\u{fc}cher.de";
     post(&api, json!({"email": decomposed, "locale": "fr"})).await;
@@ -282,7 +278,7 @@ async fn one_customer_for_every_spelling_of_one_address(delivery: PathDelivery) 
 
 async fn body_is_json_whatever_the_content_type_says(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     for (email, content_type) in [
         ("node@example.com", "text/plain;charset=UTF-8"),
         ("none@example.com", ""),
@@ -302,7 +298,7 @@ async fn body_is_json_whatever_the_content_type_says(delivery: PathDelivery) {
 
 async fn other_fields_are_ignored_and_created_is_server_owned(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     // The shapes the Python (data), PHP (nested data) and C# (created: 0, groups) clients send.
     for body in [
         json!({"email": "py@example.com", "data": {"first_name": "Matt"}, "locale": "en-GB"}),
@@ -331,7 +327,7 @@ async fn other_fields_are_ignored_and_created_is_server_owned(delivery: PathDeli
 
 async fn concurrent_first_posts_agree_on_one_created(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let early = Api::new(&store, at_t0, delivery);
+    let early = Api::new(&store, fixed_now, delivery);
     let late = Api::new(&store, later, delivery);
     let mut posts = Vec::new();
     for i in 0..16 {
@@ -367,7 +363,7 @@ async fn concurrent_first_posts_agree_on_one_created(delivery: PathDelivery) {
 
 async fn delete_answers_ok_and_removes_the_customer(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     post(&api, json!({"email": "gone@example.com"})).await;
     let reply = api
         .send(ApiRequest::delete("/api/v1/customers/gone%40example.com"))
@@ -388,7 +384,7 @@ async fn delete_answers_ok_and_removes_the_customer(delivery: PathDelivery) {
 
 async fn deleting_an_absent_customer_succeeds(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     let reply = api
         .send(ApiRequest::delete(
             "/api/v1/customers/never-created@example.com",
@@ -400,7 +396,7 @@ async fn deleting_an_absent_customer_succeeds(delivery: PathDelivery) {
 
 async fn delete_only_touches_its_own_customer(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, at_t0, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     post(&api, json!({"email": "keep@example.com"})).await;
     post(&api, json!({"email": "drop@example.com"})).await;
     api.send(ApiRequest::delete("/api/v1/customers/DROP@example.com"))

@@ -2,6 +2,7 @@
 //! "Email events" section, read back through the table and the logs endpoint's handler.
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use integration_tests::fixed_now;
 use integration_tests::{
     Api, ApiRequest, FaultyStore, HangingStore, LOGS_TABLE, TestStore, client_for, closed_endpoint,
     failed_ids, sqs_batch,
@@ -9,13 +10,9 @@ use integration_tests::{
 use serde_json::{Value, json};
 use shared::EmailEvent;
 use shared::LogStore;
-use shared::event::EventKind;
+use shared::model::event::EventKind;
 
 const RETENTION: u64 = 7 * 24 * 3600;
-
-fn now() -> u64 {
-    1_700_000_000
-}
 
 fn app(logs: LogStore) -> record_email_event::App {
     record_email_event::App {
@@ -51,7 +48,7 @@ async fn deliver(store: &TestStore, bodies: &[String]) {
 
 /// The logs the endpoint returns for matt@sendwithus.com.
 async fn logs(store: &TestStore, query: &[(&str, &str)]) -> Vec<Value> {
-    let api = Api::new(store, now, integration_tests::PathDelivery::Decoded);
+    let api = Api::new(store, fixed_now, integration_tests::PathDelivery::Decoded);
     let request = query.iter().fold(
         ApiRequest::get("/api/v1/customers/matt@sendwithus.com/logs"),
         |request, (name, value)| request.query(name, value),
@@ -236,7 +233,7 @@ async fn every_log_carries_its_expiry_from_the_send_time() {
         ],
     )
     .await;
-    let ttl = shared::schema::LOGS.ttl_attribute.unwrap();
+    let ttl = shared::store::schema::LOGS.ttl_attribute.unwrap();
     let mut expiries: Vec<(String, AttributeValue)> = store
         .items(LOGS_TABLE)
         .await
@@ -382,14 +379,14 @@ async fn read_back_through_the_endpoint_order_count_and_bounds() {
 
 #[tokio::test]
 async fn the_store_reports_duplicates_and_stale_statuses_as_already_reflected() {
-    use shared::logs::Recorded::{AlreadyReflected, Applied};
+    use shared::store::log_events::Outcome::{AlreadyReflected, Applied};
     let store = TestStore::start().await;
     let log_store = store.logs();
     let record = |body: String| {
         let logs = log_store.clone();
         async move {
             let event = shared::EmailEvent::parse(&body).unwrap();
-            logs.record(&event, RETENTION).await.unwrap()
+            logs.apply(&event, RETENTION).await.unwrap()
         }
     };
     assert_eq!(record(sent("log_1", 100)).await, Applied);
@@ -428,7 +425,7 @@ async fn a_store_that_hangs_fails_the_batch_messages_without_hanging_the_functio
         .collect();
     // Far beyond one store timeout, far below ten of them: only messages handled one after the
     // other, or a hang, would reach it.
-    let guard = shared::dynamodb::OPERATION_TIMEOUT * 5;
+    let guard = shared::store::client::OPERATION_TIMEOUT * 5;
     let response = tokio::time::timeout(guard, app(logs).handle(sqs_batch(&bodies)))
         .await
         .expect("the batch finished before the guard")
@@ -443,7 +440,7 @@ async fn a_store_that_hangs_fails_the_batch_messages_without_hanging_the_functio
 mod arrival_order {
     use super::*;
     use proptest::prelude::*;
-    use shared::event::Status;
+    use shared::model::event::Status;
     use std::collections::HashMap;
 
     const CREATED: u64 = 1_000;

@@ -1,6 +1,7 @@
 //! GET /customers/{email}/logs.
 
 use integration_tests::{Api, ApiRequest, LOGS_TABLE, PathDelivery, TestStore};
+use integration_tests::{FIXED_NOW, fixed_now};
 use serde_json::{Value, json};
 use shared::EmailEvent;
 
@@ -21,15 +22,11 @@ integration_tests::in_both_deliveries!(
 
 const RETENTION: u64 = 30 * 24 * 3600;
 
-fn now() -> u64 {
-    1_700_000_000
-}
-
 async fn record(store: &TestStore, event: Value) {
     let event = EmailEvent::parse(&event.to_string()).expect("a valid event");
     store
         .logs()
-        .record(&event, RETENTION)
+        .apply(&event, RETENTION)
         .await
         .expect("recorded");
 }
@@ -66,12 +63,12 @@ fn ids(logs: &[Value]) -> Vec<&str> {
 /// then the item is in the table but must not be served, with or without bounds.
 async fn a_log_past_its_retention_is_never_served(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let oldest_kept = now() - RETENTION;
+    let oldest_kept = FIXED_NOW - RETENTION;
     sent(&store, "a@example.com", "log_expired", oldest_kept - 1).await;
     sent(&store, "a@example.com", "log_last_day", oldest_kept).await;
-    sent(&store, "a@example.com", "log_recent", now() - 60).await;
+    sent(&store, "a@example.com", "log_recent", FIXED_NOW - 60).await;
     assert_eq!(store.items(LOGS_TABLE).await.len(), 3, "TTL has not run");
-    let mut api = Api::new(&store, now, delivery);
+    let mut api = Api::new(&store, fixed_now, delivery);
     api.get_customer_logs.retention_seconds = RETENTION;
     assert_eq!(
         ids(&logs(&api, "a@example.com", &[]).await),
@@ -111,7 +108,7 @@ async fn a_log_has_every_seed_field(delivery: PathDelivery) {
                "message": "SendGrid: Message has been opened", "at": 1234568000}),
     )
     .await;
-    let api = Api::new(&store, now, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     let logs = logs(&api, "matt@sendwithus.com", &[]).await;
     assert_eq!(
         logs,
@@ -135,7 +132,7 @@ async fn newest_first(delivery: PathDelivery) {
     for (id, created) in [("log_b", 200), ("log_a", 100), ("log_c", 300)] {
         sent(&store, "a@example.com", id, created).await;
     }
-    let api = Api::new(&store, now, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     assert_eq!(
         ids(&logs(&api, "a@example.com", &[]).await),
         ["log_c", "log_b", "log_a"]
@@ -147,7 +144,7 @@ async fn count_limits_to_the_newest(delivery: PathDelivery) {
     for created in 1..=5 {
         sent(&store, "a@example.com", &format!("log_{created}"), created).await;
     }
-    let api = Api::new(&store, now, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     assert_eq!(
         ids(&logs(&api, "a@example.com", &[("count", "2")]).await),
         ["log_5", "log_4"]
@@ -173,7 +170,7 @@ async fn default_count_is_one_hundred(delivery: PathDelivery) {
         )
         .await;
     }
-    let api = Api::new(&store, now, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     let logs = logs(&api, "busy@example.com", &[]).await;
     assert_eq!(logs.len(), 100);
     assert_eq!(logs[0]["id"], "log_105");
@@ -185,7 +182,7 @@ async fn bounds_are_strict(delivery: PathDelivery) {
     for created in 10..=20 {
         sent(&store, "a@example.com", &format!("log_{created}"), created).await;
     }
-    let api = Api::new(&store, now, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     assert_eq!(
         ids(&logs(
             &api,
@@ -240,7 +237,7 @@ async fn empty_or_inverted_ranges_are_empty(delivery: PathDelivery) {
     for created in 10..=20 {
         sent(&store, "a@example.com", &format!("log_{created}"), created).await;
     }
-    let api = Api::new(&store, now, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     for (gt, lt) in [
         ("14", "15"),
         ("15", "15"),
@@ -262,13 +259,13 @@ async fn empty_or_inverted_ranges_are_empty(delivery: PathDelivery) {
 
 async fn no_logs_is_an_empty_list(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, now, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     assert!(logs(&api, "quiet@example.com", &[]).await.is_empty());
 }
 
 async fn logs_need_no_customer_record_and_survive_its_deletion(delivery: PathDelivery) {
     let store = TestStore::start().await;
-    let api = Api::new(&store, now, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     sent(&store, "a@example.com", "log_1", 100).await;
     // No customer was ever posted: the logs are there all the same.
     assert_eq!(logs(&api, "a@example.com", &[]).await.len(), 1);
@@ -288,7 +285,7 @@ async fn same_second_logs_are_distinct(delivery: PathDelivery) {
     let store = TestStore::start().await;
     sent(&store, "a@example.com", "log_x", 500).await;
     sent(&store, "a@example.com", "log_y", 500).await;
-    let api = Api::new(&store, now, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     let mut found = ids(&logs(&api, "a@example.com", &[]).await)
         .into_iter()
         .map(str::to_owned)
@@ -306,7 +303,7 @@ async fn fields_not_known_yet_are_null(delivery: PathDelivery) {
                "created": 100, "status": "delivered", "at": 105}),
     )
     .await;
-    let api = Api::new(&store, now, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     let logs = logs(&api, "a@example.com", &[]).await;
     assert_eq!(
         logs,
@@ -323,7 +320,7 @@ async fn logs_are_per_address_and_case_insensitive(delivery: PathDelivery) {
     sent(&store, "A@Example.com", "log_mine", 100).await;
     sent(&store, "other@example.com", "log_theirs", 100).await;
     sent(&store, "a+b@example.com", "log_plus", 100).await;
-    let api = Api::new(&store, now, delivery);
+    let api = Api::new(&store, fixed_now, delivery);
     assert_eq!(ids(&logs(&api, "A%40EXAMPLE.COM", &[]).await), ["log_mine"]);
     assert_eq!(ids(&logs(&api, "a@example.com", &[]).await), ["log_mine"]);
     assert_eq!(ids(&logs(&api, "a+b@example.com", &[]).await), ["log_plus"]);

@@ -6,6 +6,7 @@ mod bad_input;
 mod copies;
 mod customers;
 mod ingestion;
+mod layers;
 mod logs;
 mod observability;
 mod ses;

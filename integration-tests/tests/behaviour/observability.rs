@@ -2,6 +2,7 @@
 //! line per request that an operator can trace a client's error by, and never a key, a header, a
 //! body or an address.
 
+use integration_tests::fixed_now;
 use integration_tests::{Api, ApiRequest, PathDelivery, TEST_KEY, TestStore};
 use lambda_http::tracing::subscriber::filter::LevelFilter;
 use serde_json::{Value, json};
@@ -10,10 +11,6 @@ use std::sync::{Arc, Mutex};
 const ADDRESS: &str = "Observed.Person@Example.com";
 const WRONG_KEY: &str = "wrong-key-4242";
 const NAME: &str = "Observed Person";
-
-fn now() -> u64 {
-    1_700_000_000
-}
 
 /// Everything the subscriber writes, kept for the test to read.
 #[derive(Clone, Default)]
@@ -76,7 +73,7 @@ type Refusal = (&'static str, &'static str);
 #[tokio::test]
 async fn one_info_line_per_request_with_its_refusal_and_nothing_private() {
     let store = TestStore::start().await;
-    let api = Api::new(&store, now, PathDelivery::Decoded);
+    let api = Api::new(&store, fixed_now, PathDelivery::Decoded);
     let path = format!("/api/v1/customers/{ADDRESS}");
     let logs = format!("{path}/logs");
     let basic = format!(
@@ -233,5 +230,58 @@ async fn refused_and_recorded_events_are_logged_by_field_never_by_value() {
         .expect("one line per batch");
     assert_eq!(summary["fields"]["applied"], 1);
     assert_eq!(summary["fields"]["failed"], 3);
+    assert_private(&output);
+}
+
+/// A store call that fails inside a batch is tied to its message by the message's span (its SQS
+/// id, never an address), and the message's line names the failure by its kind, not by the
+/// sentence meant for API clients.
+#[tokio::test]
+async fn a_failed_store_call_is_tied_to_its_message_and_logged_by_kind() {
+    let store = integration_tests::FaultyStore::failing_all(500, "InternalServerError").await;
+    let app = record_email_event::App {
+        logs: shared::LogStore::new(
+            integration_tests::client_for(&store.endpoint),
+            integration_tests::LOGS_TABLE,
+        ),
+        retention_seconds: 86_400,
+    };
+    let bodies: Vec<String> = ["log_1", "log_2"]
+        .iter()
+        .map(|log_id| {
+            json!({"event": "sent", "log_id": log_id, "email": ADDRESS, "created": 100,
+                   "recipient_name": NAME})
+            .to_string()
+        })
+        .collect();
+    let output = Output::default();
+    let _guard = output.capture("record_email_event");
+    let response = app
+        .handle(integration_tests::sqs_batch(&bodies))
+        .await
+        .unwrap();
+    assert_eq!(response.batch_item_failures.len(), 2);
+    let lines = output.lines();
+    let failed_calls: std::collections::BTreeSet<String> = lines
+        .iter()
+        .filter(|line| line["fields"]["message"] == "store call failed")
+        .map(|line| {
+            line["span"]["message_id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("a store failure outside a message's span: {line}"))
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(failed_calls, ["m0".to_owned(), "m1".to_owned()].into());
+    let refused: Vec<&Value> = lines
+        .iter()
+        .filter(|line| line["fields"]["message"] == "email event not recorded")
+        .collect();
+    assert_eq!(refused.len(), 2);
+    for line in refused {
+        assert_eq!(line["fields"]["refusal"], "store unavailable", "{line}");
+        assert!(line["fields"].get("reason").is_none(), "{line}");
+    }
+    assert!(!output.text().contains("try again"), "{}", output.text());
     assert_private(&output);
 }

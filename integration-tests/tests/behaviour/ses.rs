@@ -2,16 +2,13 @@
 //! same consumer and the same rules as our own events.
 
 use aws_lambda_events::event::sqs::SqsEvent;
+use integration_tests::fixed_now;
 use integration_tests::{Api, ApiRequest, PathDelivery, TestStore, failed_ids, sqs_batch};
 use serde_json::{Value, json};
 
 const MESSAGE_ID: &str = "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000";
 const SENT_AT: &str = "2017-08-05T00:40:02.012Z";
 const SENT_SECONDS: u64 = 1_501_893_602;
-
-fn now() -> u64 {
-    1_501_900_000
-}
 
 /// The mail object SES puts in every record, for a message to two recipients.
 fn mail(tags: bool) -> Value {
@@ -142,7 +139,7 @@ async fn deliver(store: &TestStore, bodies: &[String]) -> Vec<String> {
 }
 
 async fn log_of(store: &TestStore, address: &str) -> Value {
-    let api = Api::new(store, now, PathDelivery::Decoded);
+    let api = Api::new(store, fixed_now, PathDelivery::Decoded);
     let reply = api
         .send(ApiRequest::get(&format!(
             "/api/v1/customers/{address}/logs"
@@ -260,7 +257,7 @@ async fn the_ses_documentations_examples_are_recorded_and_read_back() {
             .batch_item_failures
             .is_empty()
     );
-    let api = Api::new(&store, now, PathDelivery::Decoded);
+    let api = Api::new(&store, fixed_now, PathDelivery::Decoded);
     let logs = |address: &'static str| {
         let api = &api;
         async move {

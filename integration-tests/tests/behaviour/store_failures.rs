@@ -1,34 +1,22 @@
 //! A store that is down, hangs, throttles or fails: a 5xx with a plain-text reason, in bounded
 //! time, and never a panic or an internal detail.
 
+use integration_tests::fixed_now;
 use integration_tests::{
-    Api, ApiRequest, FaultyStore, HangingStore, Reply, TestStore, client_for, closed_endpoint,
+    Api, FaultyStore, HangingStore, Reply, TestStore, client_for, closed_endpoint, every_route,
 };
 use shared::{CustomerStore, LogStore};
 use std::time::Duration;
 
-fn now() -> u64 {
-    1_700_000_000
-}
-
 /// Far beyond the store's own operation timeout: only a hang would reach it.
 const HANG_GUARD: Duration = Duration::from_secs(30);
-
-fn every_route() -> Vec<ApiRequest> {
-    vec![
-        ApiRequest::get("/api/v1/customers/a@example.com"),
-        ApiRequest::post("/api/v1/customers", r#"{"email":"a@example.com"}"#),
-        ApiRequest::delete("/api/v1/customers/a@example.com"),
-        ApiRequest::get("/api/v1/customers/a@example.com/logs"),
-    ]
-}
 
 async fn api_against(endpoint: &str, customers_table: &str, logs_table: &str) -> Api {
     let client = client_for(endpoint);
     Api::with_stores(
         CustomerStore::new(client.clone(), customers_table),
         LogStore::new(client, logs_table),
-        now,
+        fixed_now,
         integration_tests::PathDelivery::Decoded,
     )
 }

@@ -4,8 +4,8 @@
 
 use integration_tests::workspace_root;
 use serde_json::{Value, json};
-use shared::routes::{ROUTES, all_functions};
-use shared::schema::{CUSTOMERS, LOG_RETENTION_DAYS_ENV, LOGS, TableSpec};
+use shared::api::routes::{ROUTES, all_functions};
+use shared::store::schema::{CUSTOMERS, LOGS, TableSpec};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
@@ -180,7 +180,8 @@ fn every_function_crate_is_deployed_from_its_own_folder() {
 fn the_function_timeout_leaves_room_for_the_store_budget() {
     for (binary, _) in functions() {
         let timeout = function(&binary)["Properties"]["Timeout"].as_u64().unwrap();
-        let budget = shared::dynamodb::OPERATION_TIMEOUT + shared::dynamodb::CONNECT_TIMEOUT;
+        let budget =
+            shared::store::client::OPERATION_TIMEOUT + shared::store::client::CONNECT_TIMEOUT;
         assert!(
             timeout >= 2 * budget.as_secs(),
             "{binary}: a {timeout}s timeout would cut off the store's {budget:?} budget"
@@ -319,6 +320,35 @@ fn each_function_is_told_its_table_by_the_schemas_variable() {
     }
 }
 
+/// The template gives each function every variable it requires and none it does not read
+/// (`shared::config::FUNCTION_VARIABLES`); an optional one only where a parameter sets it.
+#[test]
+fn each_function_is_given_exactly_the_variables_it_reads() {
+    for (binary, id) in functions() {
+        let given: BTreeSet<String> = resources()[&id]["Properties"]["Environment"]["Variables"]
+            .as_object()
+            .map(|variables| variables.keys().cloned().collect())
+            .unwrap_or_default();
+        let read = shared::config::variables(&binary);
+        let readable: BTreeSet<String> = read.iter().map(|v| v.name.to_owned()).collect();
+        let required: BTreeSet<String> = read
+            .iter()
+            .filter(|v| v.required)
+            .map(|v| v.name.to_owned())
+            .collect();
+        assert!(
+            given.is_subset(&readable),
+            "{binary} is given {:?}, which it does not read",
+            given.difference(&readable).collect::<Vec<_>>()
+        );
+        assert!(
+            required.is_subset(&given),
+            "{binary} is not given {:?}, which it requires",
+            required.difference(&given).collect::<Vec<_>>()
+        );
+    }
+}
+
 #[test]
 fn api_keys_arrive_as_digests_from_a_secret_parameter_without_default() {
     let parameters = templates().cfn["Parameters"].as_object().unwrap();
@@ -335,7 +365,7 @@ fn api_keys_arrive_as_digests_from_a_secret_parameter_without_default() {
     for route in ROUTES {
         let variables = &function(route.function)["Properties"]["Environment"]["Variables"];
         assert_eq!(
-            variables[shared::auth::API_KEY_SHA256_ENV],
+            variables[shared::api::auth::API_KEY_SHA256_ENV],
             json!({"Ref": "ApiKeySha256"}),
             "{}",
             route.function
@@ -389,7 +419,7 @@ fn email_events_flow_through_a_queue_with_a_dead_letter_queue_and_an_alarm() {
     // at that expiry: both read the one parameter.
     for function_name in ["record-email-event", "get-customer-logs"] {
         let retention = &function(function_name)["Properties"]["Environment"]["Variables"]
-            [LOG_RETENTION_DAYS_ENV];
+            [shared::config::LOG_RETENTION_DAYS.name];
         assert_eq!(
             retention,
             &json!({"Ref": "EmailLogRetentionDays"}),
@@ -430,12 +460,14 @@ fn outputs_give_the_api_url() {
 /// raw. A deployed function must therefore keep the default (`decoded`): none may set the variable.
 #[test]
 fn deployed_functions_take_the_path_as_api_gateway_delivers_it() {
-    for name in shared::routes::all_functions() {
+    for name in shared::api::routes::all_functions() {
         let variables = &function(name)["Properties"]["Environment"]["Variables"];
         assert!(
-            variables.get(shared::http::PATH_DELIVERY_ENV).is_none(),
+            variables
+                .get(shared::api::request::PATH_DELIVERY_ENV)
+                .is_none(),
             "{name} sets {}",
-            shared::http::PATH_DELIVERY_ENV
+            shared::api::request::PATH_DELIVERY_ENV
         );
     }
 }

@@ -14,7 +14,7 @@
 //! 4. The whole is a bare `local@domain` address (`email_address`, no display names, no
 //!    `[literal]` domains) of at most 254 bytes.
 
-use crate::error::ApiError;
+use crate::model::error::ApiError;
 use email_address::{EmailAddress, Options};
 use icu_normalizer::ComposingNormalizerBorrowed;
 use icu_properties::CodePointMapData;

@@ -1,9 +1,14 @@
-//! One error type for everything a request can end in, mapped to the contract's status codes and
-//! short plain-text reasons in one place.
+//! The two error types of the project, each in one place:
+//! - [`ApiError`]: everything a request or a queue message can end in, mapped to the contract's
+//!   status codes and short plain-text reasons. The store layer classifies its failures into it
+//!   (`store::failure`), the API layer turns it into a response (`api::response`).
+//! - [`ConfigError`]: every missing or malformed environment variable of a function, found at init
+//!   and reported together (`config`).
 
-use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use std::fmt;
+
+/// A request body over this is refused with [`ApiError::PayloadTooLarge`] before it is parsed.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Why a request did not succeed. The `Display` text is what the client reads: a short sentence,
 /// never an SDK message, a table name, a key or an address. [`ApiError::kind`] and
@@ -77,7 +82,7 @@ impl fmt::Display for ApiError {
             Self::PayloadTooLarge => write!(
                 f,
                 "Request body is larger than {} KiB.",
-                crate::http::MAX_BODY_BYTES / 1024
+                MAX_BODY_BYTES / 1024
             ),
             Self::Unavailable => {
                 f.write_str("The customer store is unavailable right now; try again shortly.")
@@ -89,43 +94,41 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// Error codes DynamoDB uses for "slow down" or "not now": worth a retry by the client.
-const TRANSIENT_CODES: [&str; 7] = [
-    "ThrottlingException",
-    "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",
-    "LimitExceededException",
-    "InternalServerError",
-    "ServiceUnavailable",
-    "TransactionConflictException",
-];
+/// Why a function cannot start: every problem found in its environment, each naming its variable
+/// (never a secret's value). A deployment error, reported once at init.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    problems: Vec<String>,
+}
 
-impl ApiError {
-    /// Maps a failed store call to the contract: a store that is unreachable, slow or throttled is
-    /// 503; anything else (a missing table, a permission error) is ours, 500. The details go to
-    /// the log, never to the client.
-    pub fn from_store<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Self
-    where
-        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    {
-        let transient = match &err {
-            SdkError::TimeoutError(_)
-            | SdkError::DispatchFailure(_)
-            | SdkError::ResponseError(_) => true,
-            SdkError::ServiceError(service) => {
-                service.raw().status().as_u16() >= 500
-                    || service
-                        .err()
-                        .code()
-                        .is_some_and(|code| TRANSIENT_CODES.contains(&code))
-            }
-            _ => false,
-        };
-        tracing::error!(operation, transient, error = %DisplayErrorContext(&err), "store call failed");
-        if transient {
-            Self::Unavailable
-        } else {
-            Self::Internal
+impl ConfigError {
+    /// One problem.
+    pub fn new(problem: impl Into<String>) -> Self {
+        Self {
+            problems: vec![problem.into()],
         }
     }
+
+    /// Every problem of every reader that failed, in order (`None` is a reader that succeeded).
+    pub fn gather(failures: impl IntoIterator<Item = Option<ConfigError>>) -> Self {
+        Self {
+            problems: failures
+                .into_iter()
+                .flatten()
+                .flat_map(|failure| failure.problems)
+                .collect(),
+        }
+    }
+
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
 }
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problems.join("; "))
+    }
+}
+
+impl std::error::Error for ConfigError {}

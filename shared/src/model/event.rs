@@ -11,8 +11,8 @@
 //! - `created` and `at` are Unix seconds up to [`MAX_EVENT_SECONDS`]: a later value is
 //!   milliseconds or absurd, and the event is refused.
 
-use crate::email::Email;
-use crate::error::ApiError;
+use crate::model::email::Email;
+use crate::model::error::ApiError;
 
 /// Longest `log_id` accepted; ids are short opaque tokens (`log_asdf1234qwerty`).
 pub const MAX_LOG_ID_BYTES: usize = 128;

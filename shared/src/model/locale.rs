@@ -1,7 +1,7 @@
 //! A customer's locale: a valid BCP 47 language tag (well formed, and every subtag registered in
 //! the IANA Language Subtag Registry that `language-tags` carries), in canonical case.
 
-use crate::error::ApiError;
+use crate::model::error::ApiError;
 use language_tags::LanguageTag;
 use std::fmt;
 

@@ -18,6 +18,7 @@
 //! function's own timeout (10 s in the template), so a client never gets the gateway's JSON
 //! timeout error instead of ours.
 
+use crate::model::error::ConfigError;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
@@ -50,14 +51,10 @@ pub struct StoreSettings {
 }
 
 impl StoreSettings {
-    /// From the process environment; every missing or malformed variable is named in one error.
-    pub fn from_env() -> Result<Self, String> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// From any lookup of environment variables (the tests pass a map). Empty values count as
-    /// unset, as the AWS SDKs treat them.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+    /// From the Lambda environment, as `lookup` reads variables (`config` passes the process's,
+    /// the tests a map). Empty values count as unset, as the AWS SDKs treat them. Every missing or
+    /// malformed variable is named in the one error.
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
         let mut problems = Vec::new();
         let region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"));
@@ -120,7 +117,9 @@ impl StoreSettings {
                 use_dual_stack,
                 extra_roots,
             }),
-            _ => Err(problems.join("; ")),
+            _ => Err(ConfigError::gather(
+                problems.into_iter().map(|p| Some(ConfigError::new(p))),
+            )),
         }
     }
 
@@ -238,7 +237,7 @@ mod tests {
 
     #[test]
     fn reads_the_lambda_environment() {
-        let settings = StoreSettings::from_lookup(lookup(&LAMBDA)).expect("valid");
+        let settings = StoreSettings::from_lookup(&lookup(&LAMBDA)).expect("valid");
         assert_eq!(settings.region, "eu-west-1");
         assert_eq!(settings.credentials.access_key_id(), "AKIDEXAMPLE");
         assert_eq!(settings.credentials.session_token(), Some("token"));
@@ -252,17 +251,21 @@ mod tests {
         let mut pairs = LAMBDA.to_vec();
         pairs.push(("AWS_USE_FIPS_ENDPOINT", "TRUE"));
         pairs.push(("AWS_USE_DUALSTACK_ENDPOINT", "false"));
-        let settings = StoreSettings::from_lookup(lookup(&pairs)).expect("valid");
+        let settings = StoreSettings::from_lookup(&lookup(&pairs)).expect("valid");
         assert!(settings.use_fips && !settings.use_dual_stack);
         pairs.pop();
         pairs.push(("AWS_USE_DUALSTACK_ENDPOINT", "yes"));
-        let error = StoreSettings::from_lookup(lookup(&pairs)).unwrap_err();
+        let error = StoreSettings::from_lookup(&lookup(&pairs))
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("AWS_USE_DUALSTACK_ENDPOINT"), "{error}");
     }
 
     #[test]
     fn names_every_missing_variable_at_once() {
-        let error = StoreSettings::from_lookup(lookup(&[("AWS_ACCESS_KEY_ID", " ")])).unwrap_err();
+        let error = StoreSettings::from_lookup(&lookup(&[("AWS_ACCESS_KEY_ID", " ")]))
+            .unwrap_err()
+            .to_string();
         for name in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
             assert!(error.contains(name), "{error}");
         }
@@ -273,10 +276,10 @@ mod tests {
         let mut pairs = LAMBDA.to_vec();
         pairs.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:1"));
         pairs.push(("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:2"));
-        let settings = StoreSettings::from_lookup(lookup(&pairs)).expect("valid");
+        let settings = StoreSettings::from_lookup(&lookup(&pairs)).expect("valid");
         assert_eq!(settings.endpoint.as_deref(), Some("http://127.0.0.1:2"));
         pairs.pop();
-        let settings = StoreSettings::from_lookup(lookup(&pairs)).expect("valid");
+        let settings = StoreSettings::from_lookup(&lookup(&pairs)).expect("valid");
         assert_eq!(settings.endpoint.as_deref(), Some("http://127.0.0.1:1"));
     }
 
@@ -285,7 +288,9 @@ mod tests {
         for url in ["127.0.0.1:8000", "ftp://host", "http://", "https:///path"] {
             let mut pairs = LAMBDA.to_vec();
             pairs.push(("AWS_ENDPOINT_URL_DYNAMODB", url));
-            let error = StoreSettings::from_lookup(lookup(&pairs)).unwrap_err();
+            let error = StoreSettings::from_lookup(&lookup(&pairs))
+                .unwrap_err()
+                .to_string();
             assert!(
                 error.contains("AWS_ENDPOINT_URL_DYNAMODB"),
                 "{url}: {error}"
@@ -314,7 +319,9 @@ mod tests {
             let mut pairs = LAMBDA.to_vec();
             let path = path.to_str().expect("utf-8 path");
             pairs.push(("SSL_CERT_FILE", path));
-            let error = StoreSettings::from_lookup(lookup(&pairs)).unwrap_err();
+            let error = StoreSettings::from_lookup(&lookup(&pairs))
+                .unwrap_err()
+                .to_string();
             assert!(
                 error.contains("SSL_CERT_FILE") && error.contains(expected),
                 "{error}"

@@ -5,7 +5,7 @@
 //! text: they are given the SHA-256 digests of the accepted keys and compare digests in constant
 //! time.
 
-use crate::error::ApiError;
+use crate::model::error::{ApiError, ConfigError};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use lambda_http::http::HeaderMap;
@@ -30,22 +30,11 @@ impl std::fmt::Debug for ApiKeys {
     }
 }
 
-/// Why the accepted keys could not be read: a deployment error, reported at init.
-#[derive(Debug, PartialEq, Eq)]
-pub struct KeyConfigError(String);
-
-impl std::fmt::Display for KeyConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for KeyConfigError {}
-
 impl ApiKeys {
-    pub fn from_env() -> Result<Self, KeyConfigError> {
-        let value = std::env::var(API_KEY_SHA256_ENV).map_err(|_| {
-            KeyConfigError(format!(
+    /// From `API_KEY_SHA256`, as `lookup` reads variables.
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let value = lookup(API_KEY_SHA256_ENV).ok_or_else(|| {
+            ConfigError::new(format!(
                 "{API_KEY_SHA256_ENV} is not set: no API key would work"
             ))
         })?;
@@ -53,7 +42,7 @@ impl ApiKeys {
     }
 
     /// Parses a comma-separated list of SHA-256 digests in hex.
-    pub fn from_digests(list: &str) -> Result<Self, KeyConfigError> {
+    pub fn from_digests(list: &str) -> Result<Self, ConfigError> {
         let digests = list
             .split(',')
             .map(str::trim)
@@ -61,7 +50,7 @@ impl ApiKeys {
             .enumerate()
             .map(|(index, entry)| {
                 parse_hex_digest(entry).ok_or_else(|| {
-                    KeyConfigError(format!(
+                    ConfigError::new(format!(
                         "{API_KEY_SHA256_ENV} entry {} is not a SHA-256 digest in hex (64 hex digits)",
                         index + 1
                     ))
@@ -69,7 +58,7 @@ impl ApiKeys {
             })
             .collect::<Result<Vec<_>, _>>()?;
         if digests.is_empty() {
-            return Err(KeyConfigError(format!(
+            return Err(ConfigError::new(format!(
                 "{API_KEY_SHA256_ENV} lists no digests: no API key would work"
             )));
         }

@@ -1,5 +1,5 @@
 //! Amazon SES event-publishing records, as they reach the queue through EventBridge, turned into
-//! the email events of `crate::event` (one per recipient the record concerns).
+//! the email events of `model::event` (one per recipient the record concerns).
 //!
 //! Why EventBridge and not SNS: SES publishes to the account's default event bus with no topic to
 //! create, and a rule can match our configuration set's records alone (by the
@@ -18,13 +18,14 @@
 //!   concerns the whole message, so SES cannot say which of several recipients acted, and the
 //!   status applies to each of them.
 
-use crate::email::Email;
-use crate::error::ApiError;
-use crate::event::{
+use crate::model::email::Email;
+use crate::model::error::ApiError;
+use crate::model::event::{
     EmailEvent, EventKind, MAX_EVENT_SECONDS, MAX_TEXT_BYTES, Sent, Status, StatusChange,
 };
-use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
 use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 /// The message tags that carry the sendwithus fields.
 pub const TAG_EMAIL_ID: &str = "email_id";
@@ -35,29 +36,44 @@ fn bad(field: &'static str, reason: &str) -> ApiError {
     ApiError::bad_request(field, format!("not a valid SES event record: {reason}"))
 }
 
-/// The SES record in an EventBridge event, or `None` when the message is something else.
-pub fn record(message: &Value) -> Option<&Map<String, Value>> {
-    let object = message.as_object()?;
-    if object.get("source")?.as_str()? != "aws.ses" {
-        return None;
+/// One SES record: the `detail` of the EventBridge event that carries it.
+#[derive(Debug, Clone, Copy)]
+pub struct SesRecord<'a> {
+    detail: &'a Map<String, Value>,
+}
+
+impl<'a> SesRecord<'a> {
+    /// The SES record a queue message carries, or `None` when the message is something else.
+    pub fn in_message(message: &'a Value) -> Option<Self> {
+        let object = message.as_object()?;
+        if object.get("source")?.as_str()? != "aws.ses" {
+            return None;
+        }
+        let detail = object.get("detail")?.as_object()?;
+        (detail.contains_key("eventType") && detail.contains_key("mail")).then_some(Self { detail })
     }
-    let detail = object.get("detail")?.as_object()?;
-    (detail.contains_key("eventType") && detail.contains_key("mail")).then_some(detail)
+
+    /// The events this record stands for, one per recipient it concerns.
+    pub fn events(&self) -> Result<Vec<EmailEvent>, ApiError> {
+        events(self.detail)
+    }
 }
 
 fn seconds(field: &'static str, value: Option<&Value>) -> Result<u64, ApiError> {
     let text = value
         .and_then(Value::as_str)
         .ok_or_else(|| bad(field, &format!("{field} is missing")))?;
-    let time = DateTime::from_str(text, DateTimeFormat::DateTime)
+    let time = OffsetDateTime::parse(text, &Rfc3339)
         .map_err(|_| bad(field, &format!("{field} is not an ISO 8601 time")))?;
-    u64::try_from(time.secs())
+    u64::try_from(time.unix_timestamp())
         .ok()
         .filter(|secs| *secs <= MAX_EVENT_SECONDS)
         .ok_or_else(|| bad(field, &format!("{field} is out of range")))
 }
 
-fn text(value: Option<&Value>) -> Option<String> {
+/// A string field, trimmed, `None` when empty, and cut at [`MAX_TEXT_BYTES`] (on a character
+/// boundary): SES's own texts (SMTP responses, diagnostic codes) may be longer than a log keeps.
+fn truncated_text(value: Option<&Value>) -> Option<String> {
     let text = value?.as_str()?.trim();
     if text.is_empty() {
         return None;
@@ -69,8 +85,13 @@ fn text(value: Option<&Value>) -> Option<String> {
     Some(text[..end].to_owned())
 }
 
-/// `addresses[].<key>` of an event part, as strings.
-fn listed(part: Option<&Value>, list: &str, key: Option<&str>) -> Vec<(String, Option<String>)> {
+/// The recipients an event part lists in `list`: each entry a string, or (with `key`) an object
+/// holding the address under `key` and, perhaps, a `diagnosticCode`.
+fn recipients(
+    part: Option<&Value>,
+    list: &str,
+    key: Option<&str>,
+) -> Vec<(String, Option<String>)> {
     let Some(items) = part.and_then(|p| p.get(list)).and_then(Value::as_array) else {
         return Vec::new();
     };
@@ -79,7 +100,7 @@ fn listed(part: Option<&Value>, list: &str, key: Option<&str>) -> Vec<(String, O
         .filter_map(|item| match key {
             Some(key) => Some((
                 item.get(key)?.as_str()?.to_owned(),
-                text(item.get("diagnosticCode")),
+                truncated_text(item.get("diagnosticCode")),
             )),
             None => Some((item.as_str()?.to_owned(), None)),
         })
@@ -88,7 +109,7 @@ fn listed(part: Option<&Value>, list: &str, key: Option<&str>) -> Vec<(String, O
 
 /// The first value of a message tag (SES lists each tag's values).
 fn tag(mail: &Map<String, Value>, name: &str) -> Option<String> {
-    text(mail.get("tags")?.get(name)?.get(0))
+    truncated_text(mail.get("tags")?.get(name)?.get(0))
 }
 
 fn header(mail: &Map<String, Value>, name: &str) -> Option<String> {
@@ -111,8 +132,8 @@ fn display_name(mail: &Map<String, Value>, address: &Email) -> Option<String> {
     })
 }
 
-/// The events one SES record stands for, one per recipient it concerns.
-pub fn events(detail: &Map<String, Value>) -> Result<Vec<EmailEvent>, ApiError> {
+/// The events of the SES record `detail`, one per recipient it concerns.
+fn events(detail: &Map<String, Value>) -> Result<Vec<EmailEvent>, ApiError> {
     let mail = detail
         .get("mail")
         .and_then(Value::as_object)
@@ -122,7 +143,7 @@ pub fn events(detail: &Map<String, Value>) -> Result<Vec<EmailEvent>, ApiError> 
         .and_then(Value::as_str)
         .ok_or_else(|| bad("mail", "mail.messageId is missing"))?;
     let created = seconds("mail.timestamp", mail.get("timestamp"))?;
-    let everyone = listed(detail.get("mail"), "destination", None);
+    let everyone = recipients(detail.get("mail"), "destination", None);
     let kind = detail
         .get("eventType")
         .and_then(Value::as_str)
@@ -136,54 +157,54 @@ pub fn events(detail: &Map<String, Value>) -> Result<Vec<EmailEvent>, ApiError> 
         "Send" => (None, everyone, created, None),
         "Delivery" => (
             Some(Status::Delivered),
-            listed(part("delivery"), "recipients", None),
+            recipients(part("delivery"), "recipients", None),
             at("delivery")?,
-            text(part("delivery").and_then(|p| p.get("smtpResponse"))),
+            truncated_text(part("delivery").and_then(|p| p.get("smtpResponse"))),
         ),
         "DeliveryDelay" => (
             Some(Status::Deferred),
-            listed(
+            recipients(
                 part("deliveryDelay"),
                 "delayedRecipients",
                 Some("emailAddress"),
             ),
             at("deliveryDelay")?,
-            text(part("deliveryDelay").and_then(|p| p.get("delayType"))),
+            truncated_text(part("deliveryDelay").and_then(|p| p.get("delayType"))),
         ),
         "Bounce" => (
             Some(Status::Bounced),
-            listed(part("bounce"), "bouncedRecipients", Some("emailAddress")),
+            recipients(part("bounce"), "bouncedRecipients", Some("emailAddress")),
             at("bounce")?,
             None,
         ),
         "Complaint" => (
             Some(Status::Spam),
-            listed(
+            recipients(
                 part("complaint"),
                 "complainedRecipients",
                 Some("emailAddress"),
             ),
             at("complaint")?,
-            text(part("complaint").and_then(|p| p.get("complaintFeedbackType"))),
+            truncated_text(part("complaint").and_then(|p| p.get("complaintFeedbackType"))),
         ),
         "Open" => (Some(Status::Opened), everyone, at("open")?, None),
         "Click" => (
             Some(Status::Clicked),
             everyone,
             at("click")?,
-            text(part("click").and_then(|p| p.get("link"))),
+            truncated_text(part("click").and_then(|p| p.get("link"))),
         ),
         "Reject" => (
             Some(Status::Dropped),
             everyone,
             created,
-            text(part("reject").and_then(|p| p.get("reason"))),
+            truncated_text(part("reject").and_then(|p| p.get("reason"))),
         ),
         "Rendering Failure" => (
             Some(Status::Failed),
             everyone,
             created,
-            text(part("failure").and_then(|p| p.get("errorMessage"))),
+            truncated_text(part("failure").and_then(|p| p.get("errorMessage"))),
         ),
         "Subscription" => (
             Some(Status::Unsubscribed),

@@ -1,0 +1,190 @@
+//! Email logs as the contract speaks of them: the stored log and the seed's `log` object, the logs
+//! query as a value, and the retention rule. Written by `record-email-event`, read by the logs
+//! endpoint.
+
+use crate::model::error::ApiError;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// The most logs one request returns, and what it returns when `count` is not given.
+pub const MAX_COUNT: u32 = 100;
+
+/// The `?count=&created_lt=&created_gt=` of a logs request, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogsQuery {
+    /// 1..=100.
+    pub count: u32,
+    /// Strict upper bound, Unix seconds.
+    pub created_lt: Option<u64>,
+    /// Strict lower bound, Unix seconds.
+    pub created_gt: Option<u64>,
+}
+
+impl Default for LogsQuery {
+    fn default() -> Self {
+        Self {
+            count: MAX_COUNT,
+            created_lt: None,
+            created_gt: None,
+        }
+    }
+}
+
+/// A number written with ASCII digits only: no sign (`+5` arrives as `%2B5` and as ` 5`, and is
+/// refused either way), no space, no exponent, no fraction.
+fn digits(value: &str) -> Option<u64> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok()
+}
+
+fn unix_seconds(name: &'static str, value: Option<&str>) -> Result<Option<u64>, ApiError> {
+    value
+        .map(|value| {
+            digits(value).ok_or_else(|| {
+                ApiError::bad_request(
+                    name,
+                    format!(
+                        "{name} must be a Unix timestamp: a whole number of seconds, 0 or more."
+                    ),
+                )
+            })
+        })
+        .transpose()
+}
+
+impl LogsQuery {
+    /// From the three parameters as the request gives them, each at most once (`None`: absent).
+    pub fn parse(
+        count: Option<&str>,
+        created_lt: Option<&str>,
+        created_gt: Option<&str>,
+    ) -> Result<Self, ApiError> {
+        let count = count
+            .map(|value| match digits(value) {
+                Some(count) if (1..=u64::from(MAX_COUNT)).contains(&count) => Ok(count as u32),
+                _ => Err(ApiError::bad_request(
+                    "count",
+                    format!("count must be a whole number from 1 to {MAX_COUNT}."),
+                )),
+            })
+            .transpose()?
+            .unwrap_or(MAX_COUNT);
+        Ok(Self {
+            count,
+            created_lt: unix_seconds("created_lt", created_lt)?,
+            created_gt: unix_seconds("created_gt", created_gt)?,
+        })
+    }
+}
+
+/// A log as the table holds it. Fields a later event fills in are absent until then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Log {
+    pub email: String,
+    /// The sort key, `<seconds>#<log_id>` (see `store::schema`).
+    pub created: String,
+    pub log_id: String,
+    /// The send time in Unix seconds, as a number for the response.
+    pub created_at: u64,
+    pub recipient_name: Option<String>,
+    pub status: Option<String>,
+    pub message: Option<String>,
+    pub email_id: Option<String>,
+    pub email_name: Option<String>,
+    pub email_version: Option<String>,
+}
+
+impl Log {
+    /// The seed's `log` object.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "object": "log",
+            "id": self.log_id,
+            "created": self.created_at,
+            "recipient_name": self.recipient_name,
+            "recipient_address": self.email,
+            "status": self.status,
+            "message": self.message,
+            "email_id": self.email_id,
+            "email_name": self.email_name,
+            "email_version": self.email_version,
+        })
+    }
+}
+
+/// The send time of the oldest log still served at `now`: a log expires (`expires_at`, DynamoDB's
+/// TTL) `retention_seconds` after it was sent, and is not served once `expires_at` < `now`.
+pub fn oldest_served(now: u64, retention_seconds: u64) -> u64 {
+    now.saturating_sub(retention_seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<LogsQuery, ApiError> {
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(given, _)| *given == name)
+                .map(|(_, value)| *value)
+        };
+        LogsQuery::parse(get("count"), get("created_lt"), get("created_gt"))
+    }
+
+    #[test]
+    fn defaults_to_a_hundred_unbounded() {
+        assert_eq!(parse(&[]).unwrap(), LogsQuery::default());
+    }
+
+    #[test]
+    fn parses_counts_and_bounds() {
+        let query = parse(&[
+            ("count", "7"),
+            ("created_lt", "9876543210"),
+            ("created_gt", "0"),
+        ])
+        .unwrap();
+        assert_eq!(
+            query,
+            LogsQuery {
+                count: 7,
+                created_lt: Some(9_876_543_210),
+                created_gt: Some(0)
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        for (name, value) in [
+            ("count", "0"),
+            ("count", "101"),
+            ("count", "-1"),
+            ("count", "ten"),
+            ("count", ""),
+            ("count", "1.5"),
+            ("created_lt", "-5"),
+            ("created_lt", "soon"),
+            ("created_gt", "1e9"),
+            ("created_gt", "18446744073709551616"),
+            ("count", "+5"),
+            ("count", " 5"),
+            ("count", "5 "),
+            ("count", "0x10"),
+            ("created_lt", "+5"),
+            ("created_gt", "٣"),
+        ] {
+            let error = parse(&[(name, value)]).unwrap_err();
+            assert_eq!(error.field(), Some(name), "{name}={value}");
+        }
+    }
+
+    #[test]
+    fn retention_is_measured_back_from_now() {
+        assert_eq!(oldest_served(1_000, 300), 700);
+        assert_eq!(oldest_served(100, 300), 0);
+    }
+}

@@ -1,0 +1,11 @@
+//! Everything that speaks DynamoDB: the client, the tables and their keys, the classification of
+//! store failures, the one update-expression builder and the reads and writes of both tables.
+//! Imports the model, never the API layer.
+
+pub mod client;
+pub mod customers;
+pub mod failure;
+pub mod log_events;
+pub mod logs;
+pub mod schema;
+pub mod update;
