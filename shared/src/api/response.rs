@@ -1,4 +1,5 @@
-//! Results turned into the contract's responses, in one place, with the one INFO line per request.
+//! Results turned into the contract's responses, in one place, with the one INFO line per request,
+//! and the Lambda runtime loop that sends them.
 
 use crate::model::error::ApiError;
 use lambda_http::http::{StatusCode, header::CONTENT_TYPE};
