@@ -2,6 +2,7 @@
 //! gives the functions. Shared with the cold-start bench (through `local-store`) and the tests.
 
 use shared::config::{self, Variable};
+use shared::store::provision::create_if_missing;
 use shared::store::schema::{TABLES, TableSpec};
 use std::collections::BTreeMap;
 
@@ -35,8 +36,7 @@ pub struct FunctionValues {
 /// This stack's value for `variable`, `None` to leave an optional one unset. A variable this
 /// function does not know is a bug of the stack: it panics, and the tests with it.
 fn value_of(variable: &Variable, values: &FunctionValues) -> Option<String> {
-    if *variable == config::CUSTOMERS_TABLE || *variable == config::LOGS_TABLE {
-        let table = TABLES.iter().find(|table| table.env_var == variable.name)?;
+    if let Some(table) = TABLES.iter().find(|table| table.env_var == variable.name) {
         Some(table_name(table, ""))
     } else if *variable == config::API_KEY_SHA256 {
         Some(shared::api::auth::key_digest_hex(&values.api_key))
@@ -110,9 +110,7 @@ impl LocalStore {
         });
         let client = store_client(&endpoint);
         for table in TABLES {
-            table
-                .create_if_missing(&client, &table_name(&table, suffix))
-                .await?;
+            create_if_missing(&table, &client, &table_name(&table, suffix)).await?;
         }
         Ok(Self {
             endpoint,

@@ -1,17 +1,20 @@
-//! The four HTTP functions wired to one store, driven as the gateway routes to them.
+//! The HTTP functions wired to one store, driven as the gateway routes to them.
 
 use crate::gateway::{ApiRequest, Reply, request_from_event};
 use crate::store::TestStore;
 use crate::test_keys;
 use shared::api::request::PathDelivery;
-use shared::{CustomerStore, LogStore};
+use shared::store::history::HistoryStore;
+use shared::{ApiKeys, CustomerStore, LogStore};
 
-/// The four HTTP functions wired to one store, as the gateway routes to them.
+/// The HTTP functions wired to one store, as the gateway routes to them.
 pub struct Api {
     pub get_customer: get_customer::App,
     pub upsert_customer: upsert_customer::App,
     pub delete_customer: delete_customer::App,
     pub get_customer_logs: get_customer_logs::App,
+    pub get_log: get_log::App,
+    pub get_log_events: get_log_events::App,
     /// How requests reach the functions: as API Gateway or as `cargo lambda watch` delivers them.
     pub delivery: PathDelivery,
 }
@@ -38,14 +41,21 @@ impl Api {
     /// The functions against `store`, accepting [`TEST_KEY`], stamping new customers with `now`,
     /// reached the way `delivery` says.
     pub fn new(store: &TestStore, now: fn() -> u64, delivery: PathDelivery) -> Self {
-        Self::with_stores(store.customers(), store.logs(), now, delivery)
+        Self::with_stores(
+            store.customers(),
+            store.logs(),
+            store.history(),
+            now,
+            delivery,
+        )
     }
 
-    /// As [`Api::new`]; logs are served whatever their age unless a test sets
-    /// `get_customer_logs.retention_seconds`.
+    /// As [`Api::new`]; logs are served whatever their age unless a test sets a function's
+    /// `retention_seconds`.
     pub fn with_stores(
         customers: CustomerStore,
         logs: LogStore,
+        history: HistoryStore,
         now: fn() -> u64,
         delivery: PathDelivery,
     ) -> Self {
@@ -67,7 +77,22 @@ impl Api {
             },
             get_customer_logs: get_customer_logs::App {
                 keys: test_keys(),
+                logs: logs.clone(),
+                path_delivery: delivery,
+                retention_seconds: u64::MAX,
+                now,
+            },
+            get_log: get_log::App {
+                keys: test_keys(),
+                logs: logs.clone(),
+                path_delivery: delivery,
+                retention_seconds: u64::MAX,
+                now,
+            },
+            get_log_events: get_log_events::App {
+                keys: test_keys(),
                 logs,
+                history,
                 path_delivery: delivery,
                 retention_seconds: u64::MAX,
                 now,
@@ -91,9 +116,24 @@ impl Api {
             "upsert-customer" => self.upsert_customer.handle(request).await,
             "delete-customer" => self.delete_customer.handle(request).await,
             "get-customer-logs" => self.get_customer_logs.handle(request).await,
+            "get-log" => self.get_log.handle(request).await,
+            "get-log-events" => self.get_log_events.handle(request).await,
+            "route-not-found" => route_not_found::handle(request).await,
             other => panic!("no HTTP function {other}"),
         };
         Reply::from_response(response)
+    }
+}
+
+impl Api {
+    /// Every function that checks the key accepts `keys` instead of the test key.
+    pub fn accept(&mut self, keys: &ApiKeys) {
+        self.get_customer.keys = keys.clone();
+        self.upsert_customer.keys = keys.clone();
+        self.delete_customer.keys = keys.clone();
+        self.get_customer_logs.keys = keys.clone();
+        self.get_log.keys = keys.clone();
+        self.get_log_events.keys = keys.clone();
     }
 }
 

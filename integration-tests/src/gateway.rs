@@ -4,28 +4,36 @@
 use crate::{TEST_KEY, workspace_root};
 use shared::api::auth::API_KEY_HEADER;
 use shared::api::request::PathDelivery;
-use shared::api::routes::{EMAIL_PARAM, ROUTES, Route};
+use shared::api::routes::{DEFAULT_ROUTE_FUNCTION, EMAIL_PARAM, LOG_ID_PARAM, ROUTES, Route};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-/// The sample event of each HTTP function, read once from `events/`.
+/// The sample event of each HTTP function (the routes' and the default route's), read once from
+/// `events/`.
 fn sample_event(function: &str) -> serde_json::Value {
     static SAMPLES: OnceLock<HashMap<&'static str, serde_json::Value>> = OnceLock::new();
     SAMPLES.get_or_init(|| {
         ROUTES
             .iter()
-            .map(|route| {
-                let path = workspace_root().join(format!("events/{}.json", route.function));
+            .map(|route| route.function)
+            .chain([DEFAULT_ROUTE_FUNCTION])
+            .map(|function| {
+                let path = workspace_root().join(format!("events/{function}.json"));
                 let text = std::fs::read_to_string(&path)
                     .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                 let event = serde_json::from_str(&text)
                     .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-                (route.function, event)
+                (function, event)
             })
             .collect()
     })[function]
         .clone()
 }
+
+/// The log id every route's request names: [`crate::TestStore::seed_every_route`] writes it.
+pub const EVERY_ROUTE_LOG_ID: &str = "log_every_route";
+/// The address every route's request names.
+pub const EVERY_ROUTE_ADDRESS: &str = "a@example.com";
 
 /// An API Gateway HTTP API (v2) request, as the gateway or `cargo lambda watch` sends it.
 #[derive(Debug, Clone)]
@@ -99,8 +107,9 @@ impl ApiRequest {
 
     /// The event as the gateway's JSON: the route's sample event (`events/<function>.json`, the
     /// one envelope the gateway sends) with this request's path, query, headers and body. The
-    /// route is matched from [`ROUTES`]; the path parameter is cut from the path and, as
-    /// `delivery` says, decoded once (API Gateway) or not (watch); query parameters are decoded.
+    /// route is matched from [`ROUTES`] (no match: the default route's sample); the path
+    /// parameters are cut from the path and, as `delivery` says, decoded once (API Gateway) or
+    /// not (watch); query parameters are decoded.
     /// The gateway's answer to a `%XX` that is not UTF-8 is not documented: here it becomes
     /// U+FFFD, which no address may hold. The sample's own key headers are dropped: a request
     /// carries the key its test gives it, or none.
@@ -111,12 +120,12 @@ impl ApiRequest {
                 .decode_utf8_lossy()
                 .into_owned(),
         };
-        let route = self.route();
-        let mut event = sample_event(route.function);
+        let mut event = sample_event(self.function());
         let mut path_parameters = serde_json::Map::new();
-        for (pattern, segment) in route.path.split('/').zip(path.split('/')) {
-            if pattern == format!("{{{EMAIL_PARAM}}}") {
-                path_parameters.insert(EMAIL_PARAM.into(), segment.into());
+        let pattern = self.route().map_or("", |route| route.path);
+        for (pattern, segment) in pattern.split('/').zip(path.split('/')) {
+            if let Some(name) = pattern.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                path_parameters.insert(name.into(), segment.into());
             }
         }
         let mut query = serde_json::Map::new();
@@ -149,6 +158,7 @@ impl ApiRequest {
         event["rawPath"] = path.clone().into();
         event["rawQueryString"] = raw_query.join("&").into();
         event["requestContext"]["http"]["path"] = path.into();
+        event["requestContext"]["http"]["method"] = self.method.clone().into();
         event["requestContext"]["requestId"] = "integration-test".into();
         let object = event.as_object_mut().expect("an event is an object");
         for (field, value) in [
@@ -182,17 +192,17 @@ impl ApiRequest {
         &self.method
     }
 
-    /// The route this request matches.
-    pub fn route(&self) -> &'static Route {
+    /// The route this request matches, if any.
+    pub fn route(&self) -> Option<&'static Route> {
         ROUTES
             .iter()
             .find(|route| route.method == self.method && route_matches(route.path, &self.path))
-            .unwrap_or_else(|| panic!("no route for {} {}", self.method, self.path))
     }
 
-    /// The function this request's route reaches.
+    /// The function this request reaches: its route's, or the default route's.
     pub fn function(&self) -> &'static str {
-        self.route().function
+        self.route()
+            .map_or(DEFAULT_ROUTE_FUNCTION, |route| route.function)
     }
 }
 
@@ -202,15 +212,17 @@ pub fn request_from_event(event: &serde_json::Value) -> lambda_http::Request {
 }
 
 /// One request per route of `shared::api::routes`, each of which succeeds with the test key once
-/// `a@example.com` is a customer: the path names that address, and a body is the route's sample's.
-/// The auth and store-failure suites cover every route through it, so a new route is in both.
+/// the store holds what [`crate::TestStore::seed_every_route`] writes: the path names
+/// [`EVERY_ROUTE_ADDRESS`] and [`EVERY_ROUTE_LOG_ID`], and a body is the route's sample's. The
+/// auth and store-failure suites cover every route through it, so a new route is in both.
 pub fn every_route() -> Vec<ApiRequest> {
     ROUTES
         .iter()
         .map(|route| {
             let path = route
                 .path
-                .replace(&format!("{{{EMAIL_PARAM}}}"), "a@example.com");
+                .replace(&format!("{{{EMAIL_PARAM}}}"), EVERY_ROUTE_ADDRESS)
+                .replace(&format!("{{{LOG_ID_PARAM}}}"), EVERY_ROUTE_LOG_ID);
             let request = ApiRequest::new(route.method, &path);
             match sample_event(route.function)["body"].as_str() {
                 Some(body) => request.body(body),

@@ -12,10 +12,15 @@ mod store;
 
 pub use api::{Api, addr};
 pub use faults::{FaultyStore, HangingStore, closed_endpoint};
-pub use gateway::{ApiRequest, Reply, every_route, request_from_event};
+pub use gateway::{
+    ApiRequest, EVERY_ROUTE_ADDRESS, EVERY_ROUTE_LOG_ID, Reply, every_route, request_from_event,
+};
 pub use queue::{failed_ids, sqs_batch};
 pub use shared::api::request::PathDelivery;
-pub use store::{CUSTOMERS_TABLE, LOGS_TABLE, TABLE_SUFFIX, TestStore, client_for};
+pub use store::{
+    CUSTOMERS_TABLE, LOG_EVENTS_TABLE, LOGS_TABLE, TABLE_SUFFIX, TestStore, client_for,
+    recorder_for,
+};
 
 use shared::ApiKeys;
 use std::path::PathBuf;

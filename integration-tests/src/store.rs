@@ -3,7 +3,9 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
-use shared::store::schema::{CUSTOMERS, LOGS};
+use shared::store::history::HistoryStore;
+use shared::store::log_events::Recorder;
+use shared::store::schema::{CUSTOMERS, LOG_EVENTS, LOGS};
 use shared::{CustomerStore, LogStore};
 use std::collections::HashMap;
 use tokio::net::TcpListener;
@@ -11,6 +13,15 @@ use tokio::net::TcpListener;
 /// A client with the functions' own timeouts and retries, pointed at `endpoint`.
 pub fn client_for(endpoint: &str) -> Client {
     devstack::store_client(endpoint)
+}
+
+/// The consumer's writer against the test tables at `endpoint` (a real store or a faulty one).
+pub fn recorder_for(endpoint: &str) -> Recorder {
+    let client = client_for(endpoint);
+    Recorder {
+        logs: LogStore::new(client.clone(), LOGS_TABLE),
+        history: HistoryStore::new(client, LOG_EVENTS_TABLE),
+    }
 }
 
 /// A dynoxide server on a random loopback port with both tables, stopped when dropped.
@@ -24,6 +35,7 @@ pub struct TestStore {
 pub const TABLE_SUFFIX: &str = "-test";
 pub const CUSTOMERS_TABLE: &str = "customers-test";
 pub const LOGS_TABLE: &str = "logs-test";
+pub const LOG_EVENTS_TABLE: &str = "log_events-test";
 
 impl TestStore {
     pub async fn start() -> Self {
@@ -40,6 +52,10 @@ impl TestStore {
             CUSTOMERS_TABLE
         );
         assert_eq!(devstack::table_name(&LOGS, TABLE_SUFFIX), LOGS_TABLE);
+        assert_eq!(
+            devstack::table_name(&LOG_EVENTS, TABLE_SUFFIX),
+            LOG_EVENTS_TABLE
+        );
         Self {
             endpoint: store.endpoint.clone(),
             client: store.client.clone(),
@@ -53,6 +69,34 @@ impl TestStore {
 
     pub fn logs(&self) -> LogStore {
         LogStore::new(self.client.clone(), LOGS_TABLE)
+    }
+
+    pub fn history(&self) -> HistoryStore {
+        HistoryStore::new(self.client.clone(), LOG_EVENTS_TABLE)
+    }
+
+    pub fn recorder(&self) -> Recorder {
+        Recorder {
+            logs: self.logs(),
+            history: self.history(),
+        }
+    }
+
+    /// What every route's request ([`crate::every_route`]) needs to succeed: the customer it names
+    /// and a log with the id it names.
+    pub async fn seed_every_route(&self) {
+        let email = shared::Email::parse(crate::gateway::EVERY_ROUTE_ADDRESS).expect("an address");
+        self.customers()
+            .upsert(&email, None, crate::FIXED_NOW)
+            .await
+            .expect("the customer");
+        let sent = serde_json::json!({"event": "sent", "log_id": crate::gateway::EVERY_ROUTE_LOG_ID,
+            "email": email.as_str(), "created": crate::FIXED_NOW});
+        let event = shared::EmailEvent::parse(&sent.to_string()).expect("an event");
+        self.recorder()
+            .apply(&event, 86_400)
+            .await
+            .expect("the log");
     }
 
     /// Every item of a table, read with a scan: tests use it to prove what was (not) written.

@@ -13,8 +13,10 @@ use crate::api::request::{PATH_DELIVERY_ENV, PathDelivery};
 use crate::model::error::ConfigError;
 use crate::store::client::StoreSettings;
 use crate::store::customers::CustomerStore;
+use crate::store::history::HistoryStore;
+use crate::store::log_events::Recorder;
 use crate::store::logs::LogStore;
-use crate::store::schema::{CUSTOMERS, LOGS};
+use crate::store::schema::{CUSTOMERS, LOG_EVENTS, LOGS};
 
 /// Reads one environment variable: the process's at init, a map in the tests.
 pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -40,6 +42,10 @@ pub const LOGS_TABLE: Variable = Variable {
     name: LOGS.env_var,
     required: true,
 };
+pub const LOG_EVENTS_TABLE: Variable = Variable {
+    name: LOG_EVENTS.env_var,
+    required: true,
+};
 /// The accepted API keys' SHA-256 digests (`api::auth`).
 pub const API_KEY_SHA256: Variable = Variable {
     name: API_KEY_SHA256_ENV,
@@ -62,7 +68,7 @@ pub const LOG_RETENTION_DAYS: Variable = Variable {
 pub const DEFAULT_RETENTION_DAYS: u64 = 365;
 
 /// The variables each function reads, by function crate.
-pub const FUNCTION_VARIABLES: [(&str, &[Variable]); 5] = [
+pub const FUNCTION_VARIABLES: [(&str, &[Variable]); 8] = [
     (
         "get-customer",
         &[API_KEY_SHA256, CUSTOMERS_TABLE, PATH_DELIVERY],
@@ -81,7 +87,30 @@ pub const FUNCTION_VARIABLES: [(&str, &[Variable]); 5] = [
             LOG_RETENTION_DAYS,
         ],
     ),
-    ("record-email-event", &[LOGS_TABLE, LOG_RETENTION_DAYS]),
+    (
+        "get-log",
+        &[
+            API_KEY_SHA256,
+            LOGS_TABLE,
+            PATH_DELIVERY,
+            LOG_RETENTION_DAYS,
+        ],
+    ),
+    (
+        "get-log-events",
+        &[
+            API_KEY_SHA256,
+            LOGS_TABLE,
+            LOG_EVENTS_TABLE,
+            PATH_DELIVERY,
+            LOG_RETENTION_DAYS,
+        ],
+    ),
+    (
+        "record-email-event",
+        &[LOGS_TABLE, LOG_EVENTS_TABLE, LOG_RETENTION_DAYS],
+    ),
+    ("route-not-found", &[]),
 ];
 
 /// The variables `function` reads; none for a name that is not a function.
@@ -122,6 +151,16 @@ fn customers(lookup: Lookup) -> Result<CustomerStore, ConfigError> {
 fn logs(lookup: Lookup) -> Result<LogStore, ConfigError> {
     match (StoreSettings::from_lookup(lookup), LOGS.name_from(lookup)) {
         (Ok(store), Ok(table)) => Ok(LogStore::new(store.client(), table)),
+        (store, table) => Err(ConfigError::gather([store.err(), table.err()])),
+    }
+}
+
+fn history(lookup: Lookup) -> Result<HistoryStore, ConfigError> {
+    match (
+        StoreSettings::from_lookup(lookup),
+        LOG_EVENTS.name_from(lookup),
+    ) {
+        (Ok(store), Ok(table)) => Ok(HistoryStore::new(store.client(), table)),
         (store, table) => Err(ConfigError::gather([store.err(), table.err()])),
     }
 }
@@ -182,16 +221,20 @@ impl UpsertCustomer {
     }
 }
 
-/// `get-customer-logs`: the key check, the logs table, the path's delivery and the retention.
+/// `get-customer-logs` and `get-log`: the key check, the logs table, the path's delivery and the
+/// retention.
 #[derive(Debug, Clone)]
-pub struct GetCustomerLogs {
+pub struct LogsByPath {
     pub keys: ApiKeys,
     pub logs: LogStore,
     pub path_delivery: PathDelivery,
     pub retention_seconds: u64,
 }
 
-impl GetCustomerLogs {
+pub type GetCustomerLogs = LogsByPath;
+pub type GetLog = LogsByPath;
+
+impl LogsByPath {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(&process_env)
     }
@@ -219,10 +262,55 @@ impl GetCustomerLogs {
     }
 }
 
-/// `record-email-event`: the logs table and the retention its writes compute expiry from.
+/// `get-log-events`: the key check, the history table (and the logs table, for a log stored
+/// before histories were kept), the path's delivery and the retention.
+#[derive(Debug, Clone)]
+pub struct GetLogEvents {
+    pub keys: ApiKeys,
+    pub logs: LogStore,
+    pub history: HistoryStore,
+    pub path_delivery: PathDelivery,
+    pub retention_seconds: u64,
+}
+
+impl GetLogEvents {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&process_env)
+    }
+
+    pub fn from_lookup(lookup: Lookup) -> Result<Self, ConfigError> {
+        match (
+            ApiKeys::from_lookup(lookup),
+            logs(lookup),
+            history(lookup),
+            PathDelivery::from_lookup(lookup),
+            retention_seconds(lookup),
+        ) {
+            (Ok(keys), Ok(logs), Ok(history), Ok(path_delivery), Ok(retention_seconds)) => {
+                Ok(Self {
+                    keys,
+                    logs,
+                    history,
+                    path_delivery,
+                    retention_seconds,
+                })
+            }
+            (keys, logs, history, path_delivery, retention) => Err(ConfigError::gather([
+                keys.err(),
+                logs.err(),
+                history.err(),
+                path_delivery.err(),
+                retention.err(),
+            ])),
+        }
+    }
+}
+
+/// `record-email-event`: the logs and their histories, and the retention its writes compute
+/// expiry from.
 #[derive(Debug, Clone)]
 pub struct RecordEmailEvent {
-    pub logs: LogStore,
+    pub recorder: Recorder,
     pub retention_seconds: u64,
 }
 
@@ -232,12 +320,16 @@ impl RecordEmailEvent {
     }
 
     pub fn from_lookup(lookup: Lookup) -> Result<Self, ConfigError> {
-        match (logs(lookup), retention_seconds(lookup)) {
-            (Ok(logs), Ok(retention_seconds)) => Ok(Self {
-                logs,
+        match (logs(lookup), history(lookup), retention_seconds(lookup)) {
+            (Ok(logs), Ok(history), Ok(retention_seconds)) => Ok(Self {
+                recorder: Recorder { logs, history },
                 retention_seconds,
             }),
-            (logs, retention) => Err(ConfigError::gather([logs.err(), retention.err()])),
+            (logs, history, retention) => Err(ConfigError::gather([
+                logs.err(),
+                history.err(),
+                retention.err(),
+            ])),
         }
     }
 }
@@ -255,7 +347,11 @@ mod tests {
             "delete-customer" => DeleteCustomer::from_lookup(lookup).map(drop),
             "upsert-customer" => UpsertCustomer::from_lookup(lookup).map(drop),
             "get-customer-logs" => GetCustomerLogs::from_lookup(lookup).map(drop),
+            "get-log" => GetLog::from_lookup(lookup).map(drop),
+            "get-log-events" => GetLogEvents::from_lookup(lookup).map(drop),
             "record-email-event" => RecordEmailEvent::from_lookup(lookup).map(drop),
+            // It reads nothing: every request is the same 404.
+            "route-not-found" => Ok(()),
             other => panic!("no configuration for {other}"),
         }
     }
@@ -271,7 +367,7 @@ mod tests {
         let digest = "0".repeat(64);
         let value = match name {
             "API_KEY_SHA256" => digest.as_str(),
-            "CUSTOMERS_TABLE" | "LOGS_TABLE" => "table",
+            "CUSTOMERS_TABLE" | "LOGS_TABLE" | "LOG_EVENTS_TABLE" => "table",
             "PATH_DELIVERY" => "raw",
             "LOG_RETENTION_DAYS" => "7",
             _ => PLATFORM.iter().find(|(n, _)| *n == name)?.1,
@@ -301,6 +397,10 @@ mod tests {
     #[test]
     fn every_missing_required_variable_is_named_in_one_error() {
         for (function, listed) in FUNCTION_VARIABLES {
+            if listed.is_empty() {
+                assert!(read(function, &|_| None).is_ok(), "{function}");
+                continue;
+            }
             let error = read(function, &|_| None).unwrap_err();
             for variable in listed.iter().filter(|v| v.required) {
                 assert!(

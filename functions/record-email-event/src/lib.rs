@@ -9,12 +9,13 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::future::join_all;
 use shared::model::event::message_json;
 use shared::model::ses::SesRecord;
-use shared::store::log_events::Outcome;
-use shared::{ApiError, EmailEvent, LogStore};
+use shared::store::log_events::{Outcome, Recorder};
+use shared::{ApiError, EmailEvent};
 use tracing::Instrument;
 
 pub struct App {
-    pub logs: LogStore,
+    /// The logs and their histories.
+    pub recorder: Recorder,
     /// How long after its send time a log expires (DynamoDB TTL).
     pub retention_seconds: u64,
 }
@@ -23,7 +24,7 @@ impl App {
     pub fn from_env() -> Result<Self, shared::ConfigError> {
         let config = shared::config::RecordEmailEvent::from_env()?;
         Ok(Self {
-            logs: config.logs,
+            recorder: config.recorder,
             retention_seconds: config.retention_seconds,
         })
     }
@@ -82,7 +83,7 @@ impl App {
         };
         let mut outcome = Outcome::AlreadyReflected;
         for event in &events {
-            if self.logs.apply(event, self.retention_seconds).await? == Outcome::Applied {
+            if self.recorder.apply(event, self.retention_seconds).await? == Outcome::Applied {
                 outcome = Outcome::Applied;
             }
         }

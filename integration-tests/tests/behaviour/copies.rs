@@ -4,7 +4,7 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use integration_tests::fixed_now;
 use integration_tests::{Api, PathDelivery, TestStore, workspace_root};
-use shared::api::routes::{ROUTES, all_functions};
+use shared::api::routes::{DEFAULT_ROUTE_FUNCTION, METHODS, ROUTES, all_functions};
 use std::collections::BTreeSet;
 
 fn read(path: &str) -> String {
@@ -58,16 +58,50 @@ fn the_watch_router_is_the_contract_routes() {
         .as_table()
         .expect("a watch router");
     let mut found = BTreeSet::new();
+    let mut catch_all = BTreeSet::new();
     for (path, targets) in router {
-        for target in targets.as_array().expect("a list of targets") {
-            found.insert((
-                target["method"].as_str().unwrap().to_owned(),
-                path.clone(),
-                target["function"].as_str().unwrap().to_owned(),
-            ));
+        match targets {
+            // One function for every method: the catch-all paths.
+            toml::Value::String(function) => {
+                catch_all.insert((path.clone(), function.clone()));
+            }
+            targets => {
+                for target in targets.as_array().expect("a list of targets") {
+                    found.insert((
+                        target["method"].as_str().unwrap().to_owned(),
+                        path.clone(),
+                        target["function"].as_str().unwrap().to_owned(),
+                    ));
+                }
+            }
         }
     }
-    assert_eq!(found, contract_routes());
+    // Each route's path: its routes, and every other method to the default route's function.
+    let mut expected = BTreeSet::new();
+    let paths: BTreeSet<&str> = ROUTES.iter().map(|r| r.path).collect();
+    for path in paths {
+        for method in METHODS {
+            let function = ROUTES
+                .iter()
+                .find(|r| r.path == path && r.method == method)
+                .map_or(DEFAULT_ROUTE_FUNCTION, |r| r.function);
+            expected.insert((method.to_owned(), path.to_owned(), function.to_owned()));
+        }
+    }
+    assert_eq!(found, expected);
+    let routed: BTreeSet<_> = found
+        .iter()
+        .filter(|(_, _, function)| function != DEFAULT_ROUTE_FUNCTION)
+        .cloned()
+        .collect();
+    assert_eq!(routed, contract_routes());
+    assert_eq!(
+        catch_all,
+        BTreeSet::from([
+            ("/".to_owned(), DEFAULT_ROUTE_FUNCTION.to_owned()),
+            ("/{*path}".to_owned(), DEFAULT_ROUTE_FUNCTION.to_owned()),
+        ])
+    );
 }
 
 #[test]
@@ -120,6 +154,11 @@ fn each_http_sample_event_names_its_functions_route() {
         assert_eq!(event["requestContext"]["http"]["method"], route.method);
         assert_eq!(event["version"], "2.0");
     }
+    // The default route's, as API Gateway delivers a request no route matches.
+    let event = http_event(DEFAULT_ROUTE_FUNCTION);
+    assert_eq!(event["routeKey"], "$default");
+    assert_eq!(event["requestContext"]["routeKey"], "$default");
+    assert_eq!(event["version"], "2.0");
 }
 
 /// The samples are valid as watch delivers them (`cargo lambda invoke` sends them as they are to
@@ -137,18 +176,31 @@ async fn http_samples_are_served(delivery: PathDelivery) {
     let keys =
         shared::ApiKeys::from_digests(&shared::api::auth::key_digest_hex(devstack::DEV_API_KEY))
             .unwrap();
-    api.get_customer.keys = keys.clone();
-    api.upsert_customer.keys = keys.clone();
-    api.delete_customer.keys = keys.clone();
-    api.get_customer_logs.keys = keys;
-    // In the order a reader would try them: create, fetch, logs, delete.
+    api.accept(&keys);
+    let batch: SqsEvent = serde_json::from_str(&read("events/record-email-event.json")).unwrap();
+    let consumer = record_email_event::App {
+        recorder: store.recorder(),
+        retention_seconds: 86_400,
+    };
+    // In the order a reader would try them: create, fetch, logs, a log and its events (after the
+    // queue's sample recorded them), delete, and a route this API does not serve.
     for (function, status) in [
         ("upsert-customer", 200),
         ("get-customer", 200),
         ("get-customer-logs", 200),
+        ("get-log", 404),
+        ("record-email-event", 0),
+        ("get-log", 200),
+        ("get-log-events", 200),
         ("delete-customer", 200),
         ("get-customer", 404),
+        ("route-not-found", 404),
     ] {
+        if function == "record-email-event" {
+            let response = consumer.handle(batch.clone()).await.unwrap();
+            assert!(response.batch_item_failures.is_empty());
+            continue;
+        }
         let reply = api.send_event(function, &http_event(function)).await;
         assert_eq!(
             reply.status, status,
@@ -163,7 +215,7 @@ async fn the_sqs_sample_event_is_recorded_in_full() {
     let store = TestStore::start().await;
     let batch: SqsEvent = serde_json::from_str(&read("events/record-email-event.json")).unwrap();
     let app = record_email_event::App {
-        logs: store.logs(),
+        recorder: store.recorder(),
         retention_seconds: 86_400,
     };
     let response = app.handle(batch.clone()).await.unwrap();

@@ -4,19 +4,19 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::fixed_now;
 use integration_tests::{
-    Api, ApiRequest, FaultyStore, HangingStore, LOGS_TABLE, TestStore, client_for, closed_endpoint,
-    failed_ids, sqs_batch,
+    Api, ApiRequest, FaultyStore, HangingStore, LOGS_TABLE, TestStore, closed_endpoint, failed_ids,
+    recorder_for, sqs_batch,
 };
 use serde_json::{Value, json};
 use shared::EmailEvent;
-use shared::LogStore;
 use shared::model::event::EventKind;
+use shared::store::log_events::Recorder;
 
 const RETENTION: u64 = 7 * 24 * 3600;
 
-fn app(logs: LogStore) -> record_email_event::App {
+fn app(recorder: Recorder) -> record_email_event::App {
     record_email_event::App {
-        logs,
+        recorder,
         retention_seconds: RETENTION,
     }
 }
@@ -36,7 +36,7 @@ fn status(log_id: &str, created: u64, status: &str, at: u64) -> String {
 
 /// Delivers each body as its own batch, in order, and asserts none failed.
 async fn deliver(store: &TestStore, bodies: &[String]) {
-    let app = app(store.logs());
+    let app = app(store.recorder());
     for body in bodies {
         let response = app
             .handle(sqs_batch(std::slice::from_ref(body)))
@@ -92,7 +92,7 @@ async fn duplicates_change_nothing_and_count_as_processed() {
     .await;
     let before = store.items(LOGS_TABLE).await;
     // Redelivered, in one batch: every message processed, nothing changed.
-    let response = app(store.logs())
+    let response = app(store.recorder())
         .handle(sqs_batch(&[
             sent("log_1", 100),
             status("log_1", 100, "opened", 150),
@@ -296,7 +296,10 @@ async fn invalid_messages_are_reported_by_id_and_the_rest_are_recorded() {
         sent("log_far", 32_503_680_001),
         sent("log_ok_2", 200),
     ];
-    let response = app(store.logs()).handle(sqs_batch(&bodies)).await.unwrap();
+    let response = app(store.recorder())
+        .handle(sqs_batch(&bodies))
+        .await
+        .unwrap();
     assert_eq!(
         failed_ids(&response),
         ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9", "m10"]
@@ -337,7 +340,7 @@ async fn a_store_failure_fails_only_the_messages_it_touched() {
         String::from_utf8_lossy(request).contains("log_unlucky")
     })
     .await;
-    let logs_behind_fault = LogStore::new(client_for(&faulty.endpoint), LOGS_TABLE);
+    let logs_behind_fault = recorder_for(&faulty.endpoint);
     let response = app(logs_behind_fault)
         .handle(sqs_batch(&[
             sent("log_a", 100),
@@ -353,7 +356,7 @@ async fn a_store_failure_fails_only_the_messages_it_touched() {
 #[tokio::test]
 async fn a_store_that_is_down_fails_every_message_but_not_the_invocation() {
     let closed = closed_endpoint();
-    let logs = LogStore::new(client_for(&closed), LOGS_TABLE);
+    let logs = recorder_for(&closed);
     let response = app(logs)
         .handle(sqs_batch(&[sent("log_a", 100), sent("log_b", 200)]))
         .await
@@ -381,7 +384,7 @@ async fn read_back_through_the_endpoint_order_count_and_bounds() {
 async fn the_store_reports_duplicates_and_stale_statuses_as_already_reflected() {
     use shared::store::log_events::Outcome::{AlreadyReflected, Applied};
     let store = TestStore::start().await;
-    let log_store = store.logs();
+    let log_store = store.recorder();
     let record = |body: String| {
         let logs = log_store.clone();
         async move {
@@ -419,7 +422,7 @@ async fn the_store_reports_duplicates_and_stale_statuses_as_already_reflected() 
 #[tokio::test]
 async fn a_store_that_hangs_fails_the_batch_messages_without_hanging_the_function() {
     let hanging = HangingStore::start().await;
-    let logs = LogStore::new(client_for(&hanging.endpoint), LOGS_TABLE);
+    let logs = recorder_for(&hanging.endpoint);
     let bodies: Vec<String> = (0..10)
         .map(|i| sent(&format!("log_{i}"), 100 + i))
         .collect();
@@ -508,7 +511,7 @@ mod arrival_order {
                     message,
                 } => Some((
                     *at,
-                    status.rank(),
+                    status.rank_tenths(),
                     message.map(|m| format!("={m}")),
                     *status,
                     *message,
@@ -524,10 +527,61 @@ mod arrival_order {
         }
     }
 
-    /// The item without its key: what must not depend on the order.
+    /// The distinct entries the events make, as the log's history lists them: oldest first, in
+    /// tie order, each once.
+    fn expected_entries(events: &[Event]) -> Vec<shared::model::event::LogEntry> {
+        let mut entries: Vec<shared::model::event::LogEntry> = events
+            .iter()
+            .map(|event| match event {
+                Event::Sent => shared::model::event::LogEntry {
+                    status: Status::Sent,
+                    at: CREATED,
+                    message: None,
+                },
+                Event::Status {
+                    status,
+                    at,
+                    message,
+                } => shared::model::event::LogEntry {
+                    status: *status,
+                    at: *at,
+                    message: message.map(str::to_owned),
+                },
+            })
+            .collect();
+        entries.sort_by_key(shared::store::schema::entry_sort_key);
+        entries.dedup();
+        entries
+    }
+
+    /// What the log shows: the applied status, `re_opened` / `re_clicked` where two or more
+    /// distinct opens / clicks came.
+    fn expected_shown(events: &[Event]) -> Option<String> {
+        let (status, _) = expected(events);
+        let distinct = |wanted: Status| {
+            expected_entries(events)
+                .iter()
+                .filter(|entry| entry.status == wanted)
+                .count()
+        };
+        match status.as_deref() {
+            Some("opened") if distinct(Status::Opened) >= 2 => Some("re_opened".to_owned()),
+            Some("clicked") if distinct(Status::Clicked) >= 2 => Some("re_clicked".to_owned()),
+            _ => status,
+        }
+    }
+
+    /// The item without its key: what must not depend on the order. The sets of distinct opens
+    /// and clicks hold the first two to arrive, which may differ; their size may not.
     fn content(mut item: HashMap<String, AttributeValue>) -> Vec<(String, AttributeValue)> {
         item.remove("created");
         item.remove("log_id");
+        for set in ["opened_entries", "clicked_entries"] {
+            if let Some(AttributeValue::Ss(ids)) = item.get(set) {
+                let size = AttributeValue::N(ids.len().to_string());
+                item.insert(set.to_owned(), size);
+            }
+        }
         let mut fields: Vec<_> = item.into_iter().collect();
         fields.sort_by(|a, b| a.0.cmp(&b.0));
         fields
@@ -543,7 +597,8 @@ mod arrival_order {
     fn every_order_leaves_the_same_log() {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let store = runtime.block_on(TestStore::start());
-        let consumer = app(store.logs());
+        let consumer = app(store.recorder());
+        let api = Api::new(&store, fixed_now, integration_tests::PathDelivery::Decoded);
         let case = std::sync::atomic::AtomicUsize::new(0);
         let config = ProptestConfig {
             cases: 64,
@@ -564,16 +619,38 @@ mod arrival_order {
                     let item = store.items(LOGS_TABLE).await.into_iter().find(|item| {
                         item.get("log_id").and_then(|v| v.as_s().ok()) == Some(&log_id)
                     });
-                    items.push(content(item.expect("the log exists")));
+                    let served = |path: String| {
+                        let api = &api;
+                        async move {
+                            let reply = api.send(ApiRequest::get(&path)).await;
+                            assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+                            let mut json = reply.json();
+                            // The one field that names the order's own log.
+                            json.as_object_mut().map(|o| o.remove("id"));
+                            json.as_object_mut().map(|o| o.remove("events_url"));
+                            json
+                        }
+                    };
+                    items.push((
+                        content(item.expect("the log exists")),
+                        served(format!("/api/v1/logs/{log_id}")).await,
+                        served(format!("/api/v1/logs/{log_id}/events")).await,
+                    ));
                 }
                 items
             });
             for (order, item) in orders.iter().zip(&items[1..]) {
                 prop_assert_eq!(item, &items[0], "order {:?}", order);
             }
+            let (stored, log, entries) = &items[0];
             let (status, message) = expected(&events);
-            prop_assert_eq!(text(&items[0], "status"), status);
-            prop_assert_eq!(text(&items[0], "message"), message);
+            prop_assert_eq!(text(stored, "status"), status);
+            prop_assert_eq!(text(stored, "message"), message.clone());
+            prop_assert_eq!(log["status"].as_str().map(str::to_owned), expected_shown(&events));
+            prop_assert_eq!(log["message"].as_str().map(str::to_owned), message);
+            let expected: Vec<serde_json::Value> =
+                expected_entries(&events).iter().map(|e| e.to_json()).collect();
+            prop_assert_eq!(entries, &serde_json::Value::Array(expected));
         });
     }
 }

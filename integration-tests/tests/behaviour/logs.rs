@@ -25,7 +25,7 @@ const RETENTION: u64 = 30 * 24 * 3600;
 async fn record(store: &TestStore, event: Value) {
     let event = EmailEvent::parse(&event.to_string()).expect("a valid event");
     store
-        .logs()
+        .recorder()
         .apply(&event, RETENTION)
         .await
         .expect("recorded");

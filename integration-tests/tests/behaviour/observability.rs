@@ -154,7 +154,11 @@ async fn one_info_line_per_request_with_its_refusal_and_nothing_private() {
     let _guard = output.capture("get_customer");
     let mut expected = Vec::new();
     for (request, status, refusal) in cases {
-        let route = format!("{} {}", request.method(), request.route().path);
+        let route = format!(
+            "{} {}",
+            request.method(),
+            request.route().expect("a route").path
+        );
         let reply = api.send(request).await;
         assert_eq!(reply.status, status, "{route}: {}", reply.body);
         expected.push((route, status, refusal));
@@ -186,7 +190,7 @@ async fn one_info_line_per_request_with_its_refusal_and_nothing_private() {
 async fn refused_and_recorded_events_are_logged_by_field_never_by_value() {
     let store = TestStore::start().await;
     let app = record_email_event::App {
-        logs: store.logs(),
+        recorder: store.recorder(),
         retention_seconds: 86_400,
     };
     let bodies = [
@@ -240,10 +244,7 @@ async fn refused_and_recorded_events_are_logged_by_field_never_by_value() {
 async fn a_failed_store_call_is_tied_to_its_message_and_logged_by_kind() {
     let store = integration_tests::FaultyStore::failing_all(500, "InternalServerError").await;
     let app = record_email_event::App {
-        logs: shared::LogStore::new(
-            integration_tests::client_for(&store.endpoint),
-            integration_tests::LOGS_TABLE,
-        ),
+        recorder: integration_tests::recorder_for(&store.endpoint),
         retention_seconds: 86_400,
     };
     let bodies: Vec<String> = ["log_1", "log_2"]

@@ -7,6 +7,11 @@ use integration_tests::{Api, ApiRequest, PathDelivery, TestStore, failed_ids, sq
 use serde_json::{Value, json};
 
 const MESSAGE_ID: &str = "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000";
+
+/// The log id of `address`'s copy of the message.
+fn recipient_log_id(address: &str) -> String {
+    shared::model::ses::recipient_log_id(MESSAGE_ID, &integration_tests::addr(address))
+}
 const SENT_AT: &str = "2017-08-05T00:40:02.012Z";
 const SENT_SECONDS: u64 = 1_501_893_602;
 
@@ -124,7 +129,7 @@ fn open() -> String {
 
 async fn deliver(store: &TestStore, bodies: &[String]) -> Vec<String> {
     let app = record_email_event::App {
-        logs: store.logs(),
+        recorder: store.recorder(),
         retention_seconds: u64::MAX / 4,
     };
     let mut failed = Vec::new();
@@ -157,7 +162,7 @@ async fn a_send_becomes_one_complete_log_per_recipient() {
     assert!(deliver(&store, &[send(true)]).await.is_empty());
     assert_eq!(
         log_of(&store, "recipient@example.com").await,
-        json!({"object": "log", "id": MESSAGE_ID, "created": SENT_SECONDS,
+        json!({"object": "log", "id": recipient_log_id("recipient@example.com"), "created": SENT_SECONDS,
                "recipient_name": "Matt R", "recipient_address": "recipient@example.com",
                "status": "sent", "message": null, "email_id": "tem_as8dfjha8dap",
                "email_name": "Order Confirmation", "email_version": "Version A"})
@@ -165,6 +170,57 @@ async fn a_send_becomes_one_complete_log_per_recipient() {
     let other = log_of(&store, "other@example.com").await;
     assert_eq!(other["recipient_name"], Value::Null);
     assert_eq!(other["status"], "sent");
+    // Each recipient's log has its own id, the SES message id as it is, then a suffix.
+    assert_eq!(other["id"], recipient_log_id("other@example.com"));
+    assert_ne!(
+        other["id"],
+        log_of(&store, "recipient@example.com").await["id"]
+    );
+    assert!(
+        other["id"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{MESSAGE_ID}-"))
+    );
+}
+
+/// Two recipients of one message: two ids, and each names its own log and its own history.
+#[tokio::test]
+async fn each_recipient_of_one_message_is_a_log_of_its_own_by_id() {
+    let store = TestStore::start().await;
+    assert!(
+        deliver(&store, &[send(true), bounce_of_one(), send(true)])
+            .await
+            .is_empty()
+    );
+    let api = Api::new(&store, fixed_now, PathDelivery::Decoded);
+    for (address, status) in [
+        ("recipient@example.com", "bounced"),
+        ("other@example.com", "sent"),
+    ] {
+        let id = recipient_log_id(address);
+        let log = api
+            .send(ApiRequest::get(&format!("/api/v1/logs/{id}")))
+            .await;
+        assert_eq!(log.status, 200, "{}", log.body);
+        assert_eq!(log.json()["recipient_address"], address);
+        assert_eq!(log.json()["status"], status);
+        let events = api
+            .send(ApiRequest::get(&format!("/api/v1/logs/{id}/events")))
+            .await;
+        let types: Vec<Value> = events
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["type"].clone())
+            .collect();
+        let expected: Vec<Value> = match status {
+            "bounced" => vec![json!("sent"), json!("bounced")],
+            _ => vec![json!("sent")],
+        };
+        assert_eq!(types, expected, "{address}");
+    }
 }
 
 #[tokio::test]
@@ -247,7 +303,7 @@ async fn the_ses_documentations_examples_are_recorded_and_read_back() {
     assert_eq!(batch.records.len(), 10);
     let store = TestStore::start().await;
     let app = record_email_event::App {
-        logs: store.logs(),
+        recorder: store.recorder(),
         retention_seconds: u64::MAX / 4,
     };
     assert!(
@@ -287,7 +343,7 @@ async fn the_ses_documentations_examples_are_recorded_and_read_back() {
             json!("smtp; 421 4.4.1 Unable to connect to remote host"),
         ),
         (
-            "failed",
+            "failed_to_send",
             json!("Attribute 'attributeName' is not present in the rendering data."),
         ),
         (
@@ -296,7 +352,7 @@ async fn the_ses_documentations_examples_are_recorded_and_read_back() {
         ),
         ("opened", Value::Null),
         ("bounced", json!("smtp; 550 5.1.1 user unknown")),
-        ("spam", json!("abuse")),
+        ("reported_as_spam", json!("abuse")),
         ("delivered", json!("250 2.6.0 Message received")),
         ("sent", Value::Null),
     ];
@@ -344,7 +400,7 @@ async fn every_event_type_maps_onto_the_contracts_statuses() {
             "userAgent": "Mozilla/5.0", "complaintFeedbackType": "abuse",
             "arrivalDate": "2017-08-05T00:41:02.669Z"}),
             )),
-            "spam",
+            "reported_as_spam",
             json!("abuse"),
         ),
         (
@@ -363,7 +419,7 @@ async fn every_event_type_maps_onto_the_contracts_statuses() {
             "errorMessage": "Attribute 'attributeName' is not present in the rendering data.",
             "templateName": "MyTemplate"}),
             )),
-            "failed",
+            "failed_to_send",
             json!("Attribute 'attributeName' is not present in the rendering data."),
         ),
         (

@@ -5,17 +5,25 @@ use integration_tests::fixed_now;
 use integration_tests::{
     Api, FaultyStore, HangingStore, Reply, TestStore, client_for, closed_endpoint, every_route,
 };
+use shared::store::history::HistoryStore;
 use shared::{CustomerStore, LogStore};
+
+const TEST_TABLES: [&str; 3] = [
+    integration_tests::CUSTOMERS_TABLE,
+    integration_tests::LOGS_TABLE,
+    integration_tests::LOG_EVENTS_TABLE,
+];
 use std::time::Duration;
 
 /// Far beyond the store's own operation timeout: only a hang would reach it.
 const HANG_GUARD: Duration = Duration::from_secs(30);
 
-async fn api_against(endpoint: &str, customers_table: &str, logs_table: &str) -> Api {
+async fn api_against(endpoint: &str, [customers, logs, history]: [&str; 3]) -> Api {
     let client = client_for(endpoint);
     Api::with_stores(
-        CustomerStore::new(client.clone(), customers_table),
-        LogStore::new(client, logs_table),
+        CustomerStore::new(client.clone(), customers),
+        LogStore::new(client.clone(), logs),
+        HistoryStore::new(client, history),
         fixed_now,
         integration_tests::PathDelivery::Decoded,
     )
@@ -32,6 +40,7 @@ fn assert_no_internals(reply: &Reply) {
     for secret in [
         "customers-test",
         "logs-test",
+        "log_events-test",
         "dispatch",
         "Exception",
         "127.0.0.1",
@@ -48,7 +57,7 @@ fn assert_no_internals(reply: &Reply) {
 async fn a_store_that_is_down_is_503() {
     // A port that was just free: nothing listens there.
     let closed = closed_endpoint();
-    let api = api_against(&closed, "customers-test", "logs-test").await;
+    let api = api_against(&closed, TEST_TABLES).await;
     for reply in every_route_replies(&api).await {
         reply.assert_error(503);
         assert_no_internals(&reply);
@@ -58,7 +67,7 @@ async fn a_store_that_is_down_is_503() {
 #[tokio::test]
 async fn a_store_that_hangs_is_503() {
     let hanging = HangingStore::start().await;
-    let api = api_against(&hanging.endpoint, "customers-test", "logs-test").await;
+    let api = api_against(&hanging.endpoint, TEST_TABLES).await;
     for reply in every_route_replies(&api).await {
         reply.assert_error(503);
         assert_no_internals(&reply);
@@ -68,7 +77,7 @@ async fn a_store_that_hangs_is_503() {
 #[tokio::test]
 async fn a_throttled_store_is_503() {
     let store = FaultyStore::failing_all(400, "ThrottlingException").await;
-    let api = api_against(&store.endpoint, "customers-test", "logs-test").await;
+    let api = api_against(&store.endpoint, TEST_TABLES).await;
     for reply in every_route_replies(&api).await {
         reply.assert_error(503);
         assert_no_internals(&reply);
@@ -78,7 +87,7 @@ async fn a_throttled_store_is_503() {
 #[tokio::test]
 async fn an_over_capacity_store_is_503() {
     let store = FaultyStore::failing_all(400, "ProvisionedThroughputExceededException").await;
-    let api = api_against(&store.endpoint, "customers-test", "logs-test").await;
+    let api = api_against(&store.endpoint, TEST_TABLES).await;
     for reply in every_route_replies(&api).await {
         reply.assert_error(503);
     }
@@ -87,7 +96,7 @@ async fn an_over_capacity_store_is_503() {
 #[tokio::test]
 async fn a_store_internal_error_is_503() {
     let store = FaultyStore::failing_all(500, "InternalServerError").await;
-    let api = api_against(&store.endpoint, "customers-test", "logs-test").await;
+    let api = api_against(&store.endpoint, TEST_TABLES).await;
     for reply in every_route_replies(&api).await {
         reply.assert_error(503);
     }
@@ -96,7 +105,11 @@ async fn a_store_internal_error_is_503() {
 #[tokio::test]
 async fn a_missing_table_is_500_without_its_name() {
     let store = TestStore::start().await;
-    let api = api_against(&store.endpoint, "no-such-customers", "no-such-logs").await;
+    let api = api_against(
+        &store.endpoint,
+        ["no-such-customers", "no-such-logs", "no-such-log-events"],
+    )
+    .await;
     for reply in every_route_replies(&api).await {
         reply.assert_error(500);
         assert!(

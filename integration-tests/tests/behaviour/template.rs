@@ -4,8 +4,9 @@
 
 use integration_tests::workspace_root;
 use serde_json::{Value, json};
+use shared::api::routes::DEFAULT_ROUTE_FUNCTION;
 use shared::api::routes::{ROUTES, all_functions};
-use shared::store::schema::{CUSTOMERS, LOGS, TableSpec};
+use shared::store::schema::{CUSTOMERS, LOG_EVENTS, LOGS, TABLES, TableSpec};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
@@ -120,7 +121,7 @@ fn every_route_reaches_its_function_with_v2_payloads() {
             found.insert((method.to_uppercase(), path.clone(), binary.clone()));
         }
     }
-    let expected: BTreeSet<_> = ROUTES
+    let mut expected: BTreeSet<_> = ROUTES
         .iter()
         .map(|r| {
             (
@@ -130,6 +131,12 @@ fn every_route_reaches_its_function_with_v2_payloads() {
             )
         })
         .collect();
+    // Every other route and method: the default route, to the plain-text 404.
+    expected.insert((
+        "X-AMAZON-APIGATEWAY-ANY-METHOD".to_owned(),
+        "$default".to_owned(),
+        DEFAULT_ROUTE_FUNCTION.to_owned(),
+    ));
     assert_eq!(found, expected);
 }
 
@@ -191,7 +198,8 @@ fn the_function_timeout_leaves_room_for_the_store_budget() {
 
 #[test]
 fn tables_match_the_schema_and_are_on_demand_recoverable_and_kept() {
-    for spec in [CUSTOMERS, LOGS] {
+    assert_eq!(of_type("AWS::DynamoDB::Table").len(), TABLES.len());
+    for spec in TABLES {
         let id = table_for(&spec);
         let table = &resources()[&id];
         assert_eq!(table["DeletionPolicy"], "Retain", "{id}");
@@ -213,10 +221,25 @@ fn tables_match_the_schema_and_are_on_demand_recoverable_and_kept() {
             .iter()
             .map(|(k, kind)| json!({"AttributeName": k.name, "KeyType": kind}))
             .collect();
-        let expected_attributes: Vec<Value> = keys
+        let mut expected_attributes: Vec<Value> = keys
             .iter()
             .map(|(k, _)| json!({"AttributeName": k.name, "AttributeType": k.kind}))
             .collect();
+        match spec.index {
+            Some(index) => {
+                let key = index.partition_key;
+                expected_attributes
+                    .push(json!({"AttributeName": key.name, "AttributeType": key.kind}));
+                assert_eq!(
+                    properties["GlobalSecondaryIndexes"],
+                    json!([{"IndexName": index.name,
+                            "KeySchema": [{"AttributeName": key.name, "KeyType": "HASH"}],
+                            "Projection": {"ProjectionType": "ALL"}}]),
+                    "{id}"
+                );
+            }
+            None => assert!(properties.get("GlobalSecondaryIndexes").is_none(), "{id}"),
+        }
         assert_eq!(properties["KeySchema"], json!(expected_schema), "{id}");
         assert_eq!(
             properties["AttributeDefinitions"],
@@ -233,17 +256,58 @@ fn tables_match_the_schema_and_are_on_demand_recoverable_and_kept() {
     }
 }
 
-/// What each function does to the store, and nothing more: (action, table spec).
-fn store_actions(binary: &str) -> BTreeSet<(String, String)> {
-    let (action, spec) = match binary {
-        "get-customer" => ("dynamodb:GetItem", CUSTOMERS),
-        "upsert-customer" => ("dynamodb:UpdateItem", CUSTOMERS),
-        "delete-customer" => ("dynamodb:DeleteItem", CUSTOMERS),
-        "get-customer-logs" => ("dynamodb:Query", LOGS),
-        "record-email-event" => ("dynamodb:UpdateItem", LOGS),
+/// What each function does to the store, and nothing more: (action, table spec, on the table's
+/// index rather than the table).
+fn store_actions(binary: &str) -> Vec<(&'static str, TableSpec, bool)> {
+    match binary {
+        "get-customer" => vec![("dynamodb:GetItem", CUSTOMERS, false)],
+        "upsert-customer" => vec![("dynamodb:UpdateItem", CUSTOMERS, false)],
+        "delete-customer" => vec![("dynamodb:DeleteItem", CUSTOMERS, false)],
+        "get-customer-logs" => vec![("dynamodb:Query", LOGS, false)],
+        "get-log" => vec![("dynamodb:Query", LOGS, true)],
+        "get-log-events" => vec![
+            ("dynamodb:Query", LOG_EVENTS, false),
+            ("dynamodb:Query", LOGS, true),
+        ],
+        "record-email-event" => vec![
+            ("dynamodb:UpdateItem", LOGS, false),
+            ("dynamodb:PutItem", LOG_EVENTS, false),
+        ],
+        "route-not-found" => vec![],
         other => panic!("no expectation for {other}"),
-    };
-    BTreeSet::from([(action.to_owned(), table_for(&spec))])
+    }
+}
+
+/// [`store_actions`] as (action, resource) the way [`allowed`] reads a role: a table's logical id,
+/// or `<id>/index/<name>` for its index.
+fn store_grants(binary: &str) -> BTreeSet<(String, String)> {
+    store_actions(binary)
+        .into_iter()
+        .map(|(action, spec, on_index)| {
+            let table = table_for(&spec);
+            let resource = match (on_index, spec.index) {
+                (true, Some(index)) => format!("{table}/index/{}", index.name),
+                (true, None) => panic!("{} has no index", spec.env_var),
+                (false, _) => table,
+            };
+            (action.to_owned(), resource)
+        })
+        .collect()
+}
+
+/// A policy's resource: `{"Ref": id}` or `{"Fn::GetAtt": [id, "Arn"]}` is `id`;
+/// `{"Fn::Sub": "${id.Arn}/index/name"}` is `id/index/name`.
+fn resource_of(resource: &Value) -> String {
+    match resource["Fn::Sub"].as_str() {
+        Some(sub) => {
+            let (id, rest) = sub
+                .strip_prefix("${")
+                .and_then(|s| s.split_once(".Arn}"))
+                .unwrap_or_else(|| panic!("not a table ARN: {sub}"));
+            format!("{id}{rest}")
+        }
+        None => target(resource),
+    }
 }
 
 /// Every (action, resource logical id) a role allows.
@@ -262,7 +326,7 @@ fn allowed(role_id: &str) -> BTreeSet<(String, String)> {
                 Value::Array(a) => a.iter().map(|a| a.as_str().unwrap().to_owned()).collect(),
                 other => panic!("{role_id}: action {other}"),
             };
-            let resource = target(&statement["Resource"]);
+            let resource = resource_of(&statement["Resource"]);
             for action in actions {
                 assert!(!action.contains('*'), "{role_id}: wildcard action {action}");
                 grants.insert((action, resource.clone()));
@@ -278,7 +342,7 @@ fn each_role_allows_exactly_its_functions_actions_on_its_own_resources() {
         let properties = &resources()[&id]["Properties"];
         let role = target(&properties["Role"]);
         let log_group = target(&properties["LoggingConfig"]["LogGroup"]);
-        let mut expected = store_actions(&binary);
+        let mut expected = store_grants(&binary);
         for action in ["logs:CreateLogStream", "logs:PutLogEvents"] {
             expected.insert((action.to_owned(), log_group.clone()));
         }
@@ -305,18 +369,22 @@ fn each_role_allows_exactly_its_functions_actions_on_its_own_resources() {
 fn each_function_is_told_its_table_by_the_schemas_variable() {
     for (binary, id) in functions() {
         let variables = &resources()[&id]["Properties"]["Environment"]["Variables"];
-        let (_, table) = store_actions(&binary).into_iter().next().unwrap();
-        let spec = if table == table_for(&CUSTOMERS) {
-            CUSTOMERS
-        } else {
-            LOGS
-        };
-        assert_eq!(variables[spec.env_var], json!({"Ref": table}), "{binary}");
-        let other = if spec == CUSTOMERS { LOGS } else { CUSTOMERS };
-        assert!(
-            variables.get(other.env_var).is_none(),
-            "{binary} is given a table it does not use"
-        );
+        let used: Vec<TableSpec> = store_actions(&binary)
+            .into_iter()
+            .map(|(_, spec, _)| spec)
+            .collect();
+        for spec in TABLES {
+            if used.contains(&spec) {
+                let table = table_for(&spec);
+                assert_eq!(variables[spec.env_var], json!({"Ref": table}), "{binary}");
+            } else {
+                assert!(
+                    variables.get(spec.env_var).is_none(),
+                    "{binary} is given {}, a table it does not use",
+                    spec.env_var
+                );
+            }
+        }
     }
 }
 

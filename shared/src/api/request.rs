@@ -1,10 +1,10 @@
 //! API Gateway requests read into the model's validated values: the address in the path, the JSON
 //! body, the logs query string. Nothing here knows the store.
 
-use crate::api::routes::EMAIL_PARAM;
+use crate::api::routes::{EMAIL_PARAM, LOG_ID_PARAM};
 use crate::model::email::Email;
 use crate::model::error::{ApiError, ConfigError, MAX_BODY_BYTES};
-use crate::model::log::LogsQuery;
+use crate::model::log::{LogId, LogsQuery};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::{Body, Request, RequestExt};
 use percent_encoding::percent_decode_str;
@@ -40,21 +40,35 @@ impl PathDelivery {
     }
 }
 
-/// The address in the `{email}` path parameter, as `delivery` says it arrives.
-pub fn path_email(request: &Request, delivery: PathDelivery) -> Result<Email, ApiError> {
+/// The path parameter `name` decoded exactly once, as `delivery` says it arrives.
+fn path_parameter(
+    request: &Request,
+    name: &'static str,
+    delivery: PathDelivery,
+) -> Result<String, ApiError> {
     let parameters = request.path_parameters();
     let raw = parameters
-        .first(EMAIL_PARAM)
-        .ok_or_else(|| ApiError::bad_request("email", "email is required in the path."))?;
+        .first(name)
+        .ok_or_else(|| ApiError::bad_request(name, format!("{name} is required in the path.")))?;
     match delivery {
-        PathDelivery::Decoded => Email::parse(raw),
-        PathDelivery::Raw => {
-            let decoded = percent_decode_str(raw).decode_utf8().map_err(|_| {
-                ApiError::bad_request("email", "email in the path is not valid UTF-8.")
-            })?;
-            Email::parse(&decoded)
-        }
+        PathDelivery::Decoded => Ok(raw.to_owned()),
+        PathDelivery::Raw => percent_decode_str(raw)
+            .decode_utf8()
+            .map(|decoded| decoded.into_owned())
+            .map_err(|_| {
+                ApiError::bad_request(name, format!("{name} in the path is not valid UTF-8."))
+            }),
     }
+}
+
+/// The address in the `{email}` path parameter, as `delivery` says it arrives.
+pub fn path_email(request: &Request, delivery: PathDelivery) -> Result<Email, ApiError> {
+    Email::parse(&path_parameter(request, EMAIL_PARAM, delivery)?)
+}
+
+/// The log id in the `{log_id}` path parameter, as `delivery` says it arrives.
+pub fn path_log_id(request: &Request, delivery: PathDelivery) -> Result<LogId, ApiError> {
+    LogId::parse(&path_parameter(request, LOG_ID_PARAM, delivery)?)
 }
 
 /// The body as a JSON object, whatever the `Content-Type` claims (the Node client sends

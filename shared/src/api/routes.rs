@@ -6,6 +6,10 @@ pub const BASE_PATH: &str = "/api/v1";
 
 /// The path parameter that carries the customer's address.
 pub const EMAIL_PARAM: &str = "email";
+/// The path parameter that carries a log's id.
+pub const LOG_ID_PARAM: &str = "log_id";
+/// Every path parameter a route may name.
+pub const PARAMS: [&str; 2] = [EMAIL_PARAM, LOG_ID_PARAM];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
@@ -16,7 +20,7 @@ pub struct Route {
     pub function: &'static str,
 }
 
-pub const ROUTES: [Route; 4] = [
+pub const ROUTES: [Route; 6] = [
     Route {
         method: "GET",
         path: "/api/v1/customers/{email}",
@@ -37,7 +41,25 @@ pub const ROUTES: [Route; 4] = [
         path: "/api/v1/customers/{email}/logs",
         function: "get-customer-logs",
     },
+    Route {
+        method: "GET",
+        path: "/api/v1/logs/{log_id}",
+        function: "get-log",
+    },
+    Route {
+        method: "GET",
+        path: "/api/v1/logs/{log_id}/events",
+        function: "get-log-events",
+    },
 ];
+
+/// The function that answers every request no route matches (the gateway's default route, and
+/// the watch router's catch-all): a plain-text 404.
+pub const DEFAULT_ROUTE_FUNCTION: &str = "route-not-found";
+
+/// The methods a client may send; every one a path has no route for reaches
+/// [`DEFAULT_ROUTE_FUNCTION`].
+pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 /// Functions that no route reaches: they are fed by a queue.
 pub const QUEUE_FUNCTIONS: [&str; 1] = ["record-email-event"];
@@ -48,6 +70,7 @@ pub fn all_functions() -> std::collections::BTreeSet<&'static str> {
         .iter()
         .map(|route| route.function)
         .chain(QUEUE_FUNCTIONS)
+        .chain([DEFAULT_ROUTE_FUNCTION])
         .collect()
 }
 
@@ -56,15 +79,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_route_is_under_the_base_path_and_names_its_parameter_consistently() {
+    fn every_route_is_under_the_base_path_and_names_known_parameters() {
         for route in ROUTES {
             assert!(route.path.starts_with(BASE_PATH), "{route:?}");
-            if route.path.contains('{') {
-                assert!(
-                    route.path.contains(&format!("{{{EMAIL_PARAM}}}")),
-                    "{route:?}"
-                );
+            for segment in route.path.split('/') {
+                if let Some(name) = segment.strip_prefix('{') {
+                    let name = name.strip_suffix('}').expect("a closed parameter");
+                    assert!(PARAMS.contains(&name), "{route:?}");
+                }
             }
+            assert!(METHODS.contains(&route.method), "{route:?}");
         }
     }
 }

@@ -24,6 +24,13 @@ pub enum ApiError {
     UnknownKey,
     /// 404: no customer with that address.
     CustomerNotFound,
+    /// 404: no log with that id (or none still kept).
+    LogNotFound,
+    /// 404: more than one log has that id: logs stored before ids named one log each (an SES
+    /// message's recipients shared the message id).
+    AmbiguousLogId,
+    /// 404: a route or method this API does not serve.
+    RouteNotFound,
     /// 413: the body is over the limit.
     PayloadTooLarge,
     /// 503: the store is down, throttled or too slow; worth retrying.
@@ -44,7 +51,10 @@ impl ApiError {
         match self {
             Self::BadRequest { .. } => 400,
             Self::NoKey | Self::UnknownKey => 403,
-            Self::CustomerNotFound => 404,
+            Self::CustomerNotFound
+            | Self::LogNotFound
+            | Self::AmbiguousLogId
+            | Self::RouteNotFound => 404,
             Self::PayloadTooLarge => 413,
             Self::Unavailable => 503,
             Self::Internal => 500,
@@ -57,7 +67,9 @@ impl ApiError {
             Self::BadRequest { .. } => "bad input",
             Self::NoKey => "no key",
             Self::UnknownKey => "unknown key",
-            Self::CustomerNotFound => "not found",
+            Self::CustomerNotFound | Self::LogNotFound => "not found",
+            Self::AmbiguousLogId => "ambiguous log id",
+            Self::RouteNotFound => "no such route",
             Self::PayloadTooLarge => "body too large",
             Self::Unavailable => "store unavailable",
             Self::Internal => "internal",
@@ -79,6 +91,13 @@ impl fmt::Display for ApiError {
             Self::BadRequest { reason, .. } => f.write_str(reason),
             Self::NoKey | Self::UnknownKey => f.write_str("Invalid or missing API key."),
             Self::CustomerNotFound => f.write_str("Customer not found."),
+            Self::LogNotFound => f.write_str("Log not found."),
+            Self::AmbiguousLogId => {
+                f.write_str("More than one log has this id; read them through the customer's logs.")
+            }
+            Self::RouteNotFound => f.write_str(
+                "No such route: this API serves /api/v1/customers and /api/v1/logs only.",
+            ),
             Self::PayloadTooLarge => write!(
                 f,
                 "Request body is larger than {} KiB.",

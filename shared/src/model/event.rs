@@ -8,70 +8,146 @@
 //! - Status events are ordered by `at`, then by their place in [`Status::ALL`], then by `message`
 //!   (none first); the greatest one a log has received is its status and message. A duplicate or
 //!   an older one changes nothing.
+//! - Every distinct event a log receives is kept (its send and each status event), once however
+//!   often it is delivered: [`EmailEvent::key`] names it.
+//! - A log that has received two or more distinct `opened` (`clicked`) events shows `re_opened`
+//!   (`re_clicked`) where it would show `opened` (`clicked`), whatever their order.
 //! - `created` and `at` are Unix seconds up to [`MAX_EVENT_SECONDS`]: a later value is
 //!   milliseconds or absurd, and the event is refused.
 
 use crate::model::email::Email;
 use crate::model::error::ApiError;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 /// Longest `log_id` accepted; ids are short opaque tokens (`log_asdf1234qwerty`).
 pub const MAX_LOG_ID_BYTES: usize = 128;
 /// Longest free-text field accepted (names, messages, template names).
 pub const MAX_TEXT_BYTES: usize = 1024;
 
-/// A log's status, in the order that breaks ties between events of the same second.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A log's status: sendwithus's seventeen (`v1/logs.md`), listed in the order that breaks ties
+/// between status events of the same second (a later one wins):
+///
+/// `requested`, `triggered`, `queued`, `failed_to_queue`, `sent`, `processed`, `deferred`,
+/// `delivered`, `opened`, `re_opened`, `clicked`, `re_clicked`, `bounced`, `dropped`,
+/// `reported_as_spam`, `unsubscribed`, `failed_to_send`.
+///
+/// The order follows a message's life (accepted, queued, handed to the provider, delivered, read),
+/// and puts the outcomes that end it (a bounce, a drop, a complaint, an unsubscription, a failure)
+/// after everything they can follow within a second. The eleven statuses of the earlier contract
+/// keep their stored rank (`queued` 0, `sent` 1, ... `failed` 10), and the six new ones sit
+/// between them at half steps or below zero, so that a log stored before the change breaks ties
+/// the same way against a new event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Status {
+    Requested,
+    Triggered,
     Queued,
+    FailedToQueue,
     Sent,
+    Processed,
     Deferred,
     Delivered,
     Opened,
+    ReOpened,
     Clicked,
+    ReClicked,
     Bounced,
     Dropped,
-    Spam,
+    ReportedAsSpam,
     Unsubscribed,
-    Failed,
+    FailedToSend,
 }
 
 impl Status {
-    pub const ALL: [Status; 11] = [
+    /// Every status, in tie order.
+    pub const ALL: [Status; 17] = [
+        Status::Requested,
+        Status::Triggered,
         Status::Queued,
+        Status::FailedToQueue,
         Status::Sent,
+        Status::Processed,
         Status::Deferred,
         Status::Delivered,
         Status::Opened,
+        Status::ReOpened,
         Status::Clicked,
+        Status::ReClicked,
         Status::Bounced,
         Status::Dropped,
-        Status::Spam,
+        Status::ReportedAsSpam,
         Status::Unsubscribed,
-        Status::Failed,
+        Status::FailedToSend,
     ];
 
+    /// The name sendwithus gives it, as every response and event carries it.
     pub fn as_str(self) -> &'static str {
         match self {
+            Status::Requested => "requested",
+            Status::Triggered => "triggered",
             Status::Queued => "queued",
+            Status::FailedToQueue => "failed_to_queue",
             Status::Sent => "sent",
+            Status::Processed => "processed",
             Status::Deferred => "deferred",
             Status::Delivered => "delivered",
             Status::Opened => "opened",
+            Status::ReOpened => "re_opened",
             Status::Clicked => "clicked",
+            Status::ReClicked => "re_clicked",
             Status::Bounced => "bounced",
             Status::Dropped => "dropped",
-            Status::Spam => "spam",
+            Status::ReportedAsSpam => "reported_as_spam",
             Status::Unsubscribed => "unsubscribed",
-            Status::Failed => "failed",
+            Status::FailedToSend => "failed_to_send",
         }
     }
 
-    /// Position in [`Status::ALL`].
-    pub fn rank(self) -> u64 {
-        Status::ALL
-            .iter()
-            .position(|s| *s == self)
-            .unwrap_or_default() as u64
+    /// The status a name means: one of the seventeen, or a name of the earlier contract (`spam`
+    /// and `failed`), which producers may still send and logs stored before may still hold.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "spam" => Some(Status::ReportedAsSpam),
+            "failed" => Some(Status::FailedToSend),
+            _ => Status::ALL.into_iter().find(|known| known.as_str() == name),
+        }
+    }
+
+    /// The place in the tie order, in tenths: the eleven earlier statuses at their old ranks times
+    /// ten, the new ones between. Stored as a DynamoDB number ([`Status::rank_number`]).
+    pub fn rank_tenths(self) -> i32 {
+        match self {
+            Status::Requested => -20,
+            Status::Triggered => -10,
+            Status::Queued => 0,
+            Status::FailedToQueue => 5,
+            Status::Sent => 10,
+            Status::Processed => 15,
+            Status::Deferred => 20,
+            Status::Delivered => 30,
+            Status::Opened => 40,
+            Status::ReOpened => 45,
+            Status::Clicked => 50,
+            Status::ReClicked => 55,
+            Status::Bounced => 60,
+            Status::Dropped => 70,
+            Status::ReportedAsSpam => 80,
+            Status::Unsubscribed => 90,
+            Status::FailedToSend => 100,
+        }
+    }
+
+    /// The rank as the decimal a stored log compares (`-2`, `0.5`, `4`).
+    pub fn rank_number(self) -> String {
+        let tenths = self.rank_tenths();
+        let sign = if tenths < 0 { "-" } else { "" };
+        let (whole, tenth) = (tenths.abs() / 10, tenths.abs() % 10);
+        if tenth == 0 {
+            format!("{sign}{whole}")
+        } else {
+            format!("{sign}{whole}.{tenth}")
+        }
     }
 }
 
@@ -156,6 +232,61 @@ fn seconds(object: &Object, field: &'static str) -> Result<u64, ApiError> {
     }
 }
 
+/// A log id as the contract allows it: 1 to [`MAX_LOG_ID_BYTES`] printable ASCII characters.
+pub fn is_valid_log_id(log_id: &str) -> bool {
+    !log_id.is_empty()
+        && log_id.len() <= MAX_LOG_ID_BYTES
+        && log_id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// One entry of a log's history, as `GET /logs/{log_id}/events` lists it: a send is the entry
+/// `sent` at the send time without a message; a status event is its status at its `at`, with its
+/// message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    pub status: Status,
+    /// Unix seconds.
+    pub at: u64,
+    pub message: Option<String>,
+}
+
+impl LogEntry {
+    /// The entry's identity: a digest of its status, time and message (32 hex digits), so two
+    /// deliveries of one event are one entry, and two events that differ in any of them are two.
+    pub fn id(&self) -> String {
+        let mut digest = Sha256::new();
+        digest.update(self.status.as_str());
+        digest.update([0]);
+        digest.update(self.at.to_string());
+        match &self.message {
+            // A marker byte first, so that no message and an empty one differ.
+            Some(message) => {
+                digest.update([0, 1]);
+                digest.update(message);
+            }
+            None => digest.update([0, 0]),
+        }
+        digest.finalize()[..16]
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
+    /// The docs' event object, `{"object", "created", "type", "message"}`, with the same two
+    /// values also as `status` and `status_message`: the names the official C# client's
+    /// `LogEvent` reads.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "object": "event",
+            "created": self.at,
+            "type": self.status.as_str(),
+            "message": self.message,
+            "status": self.status.as_str(),
+            "status_message": self.message,
+        })
+    }
+}
+
 /// A queue message read as JSON, or the refusal that says it is not JSON.
 pub fn message_json(body: &str) -> Result<serde_json::Value, ApiError> {
     serde_json::from_str(body).map_err(|_| bad("body", "the message is not JSON"))
@@ -183,9 +314,7 @@ impl EmailEvent {
             }),
             "status" => {
                 let status = required_text(&object, "status")?;
-                let status = Status::ALL
-                    .into_iter()
-                    .find(|known| known.as_str() == status)
+                let status = Status::from_name(status)
                     .ok_or_else(|| bad("status", "status is not one of the contract's statuses"))?;
                 EventKind::Status(StatusChange {
                     status,
@@ -209,10 +338,7 @@ impl EmailEvent {
         created: u64,
         kind: EventKind,
     ) -> Result<Self, ApiError> {
-        if log_id.is_empty()
-            || log_id.len() > MAX_LOG_ID_BYTES
-            || !log_id.bytes().all(|b| b.is_ascii_graphic())
-        {
+        if !is_valid_log_id(log_id) {
             return Err(bad(
                 "log_id",
                 format!("log_id must be 1 to {MAX_LOG_ID_BYTES} printable ASCII characters"),
@@ -232,6 +358,22 @@ impl EmailEvent {
     pub fn log_id(&self) -> &str {
         &self.log_id
     }
+
+    /// The entry this event adds to its log's history.
+    pub fn entry(&self) -> LogEntry {
+        match &self.kind {
+            EventKind::Sent(_) => LogEntry {
+                status: Status::Sent,
+                at: self.created,
+                message: None,
+            },
+            EventKind::Status(change) => LogEntry {
+                status: change.status,
+                at: change.at,
+                message: change.message.clone(),
+            },
+        }
+    }
 }
 
 #[cfg(test)]
@@ -239,10 +381,77 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ranks_follow_the_contract_order() {
-        let ranks: Vec<u64> = Status::ALL.iter().map(|s| s.rank()).collect();
-        assert_eq!(ranks, (0..11).collect::<Vec<u64>>());
-        assert!(Status::Opened.rank() > Status::Delivered.rank());
+    fn ranks_follow_the_documented_order_and_keep_the_earlier_ones() {
+        let ranks: Vec<i32> = Status::ALL.iter().map(|s| s.rank_tenths()).collect();
+        let mut sorted = ranks.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(ranks, sorted, "ALL is in rank order, each rank once");
+        // The earlier contract's eleven, at the ranks logs stored before this change hold.
+        for (old, name) in [
+            "queued",
+            "sent",
+            "deferred",
+            "delivered",
+            "opened",
+            "clicked",
+            "bounced",
+            "dropped",
+            "spam",
+            "unsubscribed",
+            "failed",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let status = Status::from_name(name).unwrap();
+            assert_eq!(status.rank_number(), old.to_string(), "{name}");
+        }
+        assert_eq!(Status::FailedToQueue.rank_number(), "0.5");
+        assert_eq!(Status::Requested.rank_number(), "-2");
+        assert_eq!(Status::ReClicked.rank_number(), "5.5");
+    }
+
+    #[test]
+    fn an_entry_is_named_by_its_status_time_and_message() {
+        let entry = |status, at, message: Option<&str>| LogEntry {
+            status,
+            at,
+            message: message.map(str::to_owned),
+        };
+        let opened = entry(Status::Opened, 10, Some("SendGrid: opened"));
+        assert_eq!(opened.id(), opened.clone().id());
+        assert_eq!(opened.id().len(), 32);
+        for other in [
+            entry(Status::Clicked, 10, Some("SendGrid: opened")),
+            entry(Status::Opened, 11, Some("SendGrid: opened")),
+            entry(Status::Opened, 10, Some("SendGrid: opened again")),
+            entry(Status::Opened, 10, None),
+            entry(Status::Opened, 10, Some("")),
+        ] {
+            assert_ne!(opened.id(), other.id(), "{other:?}");
+        }
+        assert_ne!(
+            entry(Status::Opened, 10, None).id(),
+            entry(Status::Opened, 10, Some("")).id()
+        );
+        let json = opened.to_json();
+        assert_eq!(json["type"], "opened");
+        assert_eq!(json["status"], json["type"]);
+        assert_eq!(json["status_message"], json["message"]);
+    }
+
+    #[test]
+    fn every_name_is_read_back_and_the_old_ones_mean_the_new() {
+        assert_eq!(Status::ALL.len(), 17);
+        for status in Status::ALL {
+            assert_eq!(Status::from_name(status.as_str()), Some(status));
+        }
+        assert_eq!(Status::from_name("spam"), Some(Status::ReportedAsSpam));
+        assert_eq!(Status::from_name("failed"), Some(Status::FailedToSend));
+        for unknown in ["read", "Opened", "re-opened", ""] {
+            assert_eq!(Status::from_name(unknown), None, "{unknown}");
+        }
     }
 
     #[test]

@@ -3,8 +3,30 @@
 //! endpoint.
 
 use crate::model::error::ApiError;
+use crate::model::event::{LogEntry, MAX_LOG_ID_BYTES, Status, is_valid_log_id};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+
+/// A log's id, as a path names it: 1 to 128 printable ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogId(String);
+
+impl LogId {
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        if is_valid_log_id(raw) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(ApiError::bad_request(
+                "log_id",
+                format!("log_id must be 1 to {MAX_LOG_ID_BYTES} printable ASCII characters."),
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 /// The most logs one request returns, and what it returns when `count` is not given.
 pub const MAX_COUNT: u32 = 100;
@@ -94,10 +116,33 @@ pub struct Log {
     pub email_id: Option<String>,
     pub email_name: Option<String>,
     pub email_version: Option<String>,
+    /// Whether the send was applied (the `sent` event's fields are in).
+    #[serde(default)]
+    pub sent_recorded: bool,
+    /// When the applied status happened (absent while only the send is in).
+    pub status_at: Option<u64>,
+    /// Up to two distinct `opened` entries' ids: two mean `re_opened`.
+    #[serde(default)]
+    pub opened_entries: Vec<String>,
+    /// Up to two distinct `clicked` entries' ids: two mean `re_clicked`.
+    #[serde(default)]
+    pub clicked_entries: Vec<String>,
 }
 
 impl Log {
-    /// The seed's `log` object.
+    /// The status to show: the applied one, by its sendwithus name (a name of the earlier contract
+    /// stored before is read as the new one), `re_opened` / `re_clicked` where two distinct opens
+    /// / clicks were received. `None` while nothing is known, which cannot happen for a stored log.
+    pub fn status(&self) -> Option<Status> {
+        let status = Status::from_name(self.status.as_deref()?)?;
+        Some(match status {
+            Status::Opened if self.opened_entries.len() >= 2 => Status::ReOpened,
+            Status::Clicked if self.clicked_entries.len() >= 2 => Status::ReClicked,
+            other => other,
+        })
+    }
+
+    /// The seed's `log` object, as the customer's logs list it.
     pub fn to_json(&self) -> Value {
         json!({
             "object": "log",
@@ -105,12 +150,43 @@ impl Log {
             "created": self.created_at,
             "recipient_name": self.recipient_name,
             "recipient_address": self.email,
-            "status": self.status,
+            "status": self.status().map(Status::as_str),
             "message": self.message,
             "email_id": self.email_id,
             "email_name": self.email_name,
             "email_version": self.email_version,
         })
+    }
+
+    /// The docs' object for `GET /logs/{log_id}`: the same fields and where its events are,
+    /// under the API's `base_path`.
+    pub fn to_json_with_events_url(&self, base_path: &str) -> Value {
+        let mut json = self.to_json();
+        json["events_url"] = Value::String(format!("{base_path}/logs/{}/events", self.log_id));
+        json
+    }
+
+    /// The history a log stored before its events were kept can still tell: its send, if it was
+    /// applied, and the status applied last.
+    pub fn known_entries(&self) -> Vec<LogEntry> {
+        let mut entries = Vec::new();
+        if self.sent_recorded {
+            entries.push(LogEntry {
+                status: Status::Sent,
+                at: self.created_at,
+                message: None,
+            });
+        }
+        if let (Some(at), Some(status)) = (self.status_at, self.status.as_deref())
+            && let Some(status) = Status::from_name(status)
+        {
+            entries.push(LogEntry {
+                status,
+                at,
+                message: self.message.clone(),
+            });
+        }
+        entries
     }
 }
 

@@ -8,7 +8,10 @@
 //! `aws.ses` and whose `detail` holds `eventType` and `mail`. Anything else is not an SES record.
 //!
 //! The mapping (the README's table says the same):
-//! - `log_id` is the SES message id; `created` is `mail.timestamp` in seconds; `at` is the event's
+//! - `log_id` is the SES message id, a `-` and 16 hex digits derived from the recipient alone
+//!   ([`recipient_log_id`]): each recipient of one message has a log of its own, a redelivered
+//!   record finds the same one, and the SES message id an operator looks up in SES's own tools is
+//!   the id's prefix, as it is. `created` is `mail.timestamp` in seconds; `at` is the event's
 //!   own timestamp (`mail.timestamp` for the types that have none).
 //! - `Send` becomes a `sent` event per recipient: `recipient_name` from the `To` header's display
 //!   name for that address, `email_id`, `email_name` and `email_version` from the message tags of
@@ -24,6 +27,7 @@ use crate::model::event::{
     EmailEvent, EventKind, MAX_EVENT_SECONDS, MAX_TEXT_BYTES, Sent, Status, StatusChange,
 };
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -132,13 +136,24 @@ fn display_name(mail: &Map<String, Value>, address: &Email) -> Option<String> {
     })
 }
 
+/// The log id of `recipient`'s copy of SES message `message_id`: the message id, `-`, and the
+/// first 16 hex digits of the SHA-256 of the recipient's canonical address.
+pub fn recipient_log_id(message_id: &str, recipient: &Email) -> String {
+    let digest = Sha256::digest(recipient.as_str().as_bytes());
+    let suffix: String = digest[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("{message_id}-{suffix}")
+}
+
 /// The events of the SES record `detail`, one per recipient it concerns.
 fn events(detail: &Map<String, Value>) -> Result<Vec<EmailEvent>, ApiError> {
     let mail = detail
         .get("mail")
         .and_then(Value::as_object)
         .ok_or_else(|| bad("mail", "mail is missing"))?;
-    let log_id = mail
+    let message_id = mail
         .get("messageId")
         .and_then(Value::as_str)
         .ok_or_else(|| bad("mail", "mail.messageId is missing"))?;
@@ -178,7 +193,7 @@ fn events(detail: &Map<String, Value>) -> Result<Vec<EmailEvent>, ApiError> {
             None,
         ),
         "Complaint" => (
-            Some(Status::Spam),
+            Some(Status::ReportedAsSpam),
             recipients(
                 part("complaint"),
                 "complainedRecipients",
@@ -201,7 +216,7 @@ fn events(detail: &Map<String, Value>) -> Result<Vec<EmailEvent>, ApiError> {
             truncated_text(part("reject").and_then(|p| p.get("reason"))),
         ),
         "Rendering Failure" => (
-            Some(Status::Failed),
+            Some(Status::FailedToSend),
             everyone,
             created,
             truncated_text(part("failure").and_then(|p| p.get("errorMessage"))),
@@ -236,7 +251,8 @@ fn events(detail: &Map<String, Value>) -> Result<Vec<EmailEvent>, ApiError> {
                     at,
                 }),
             };
-            EmailEvent::new(email, log_id, created, kind)
+            let log_id = recipient_log_id(message_id, &email);
+            EmailEvent::new(email, &log_id, created, kind)
         })
         .collect()
 }

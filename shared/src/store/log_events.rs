@@ -1,10 +1,18 @@
-//! The logs table written: each email event is one conditional `UpdateItem` on the log's key, so
-//! that every arrival order of a log's events ends in the same item (the rules are in
-//! `model::event`).
+//! Email events written, so that every arrival order of a log's events ends in the same log (the
+//! rules are in `model::event`). Each event is, at once:
+//! - one conditional `UpdateItem` of the log: the send's fields, or the status if it outranks the
+//!   one applied;
+//! - one `PutItem` of its entry in the log's history (`store::history`), the same item however
+//!   often the event comes;
+//! - for an open or a click, one `UpdateItem` adding the entry's id to the log's set of distinct
+//!   opens or clicks while it holds fewer than two: two mean `re_opened` / `re_clicked`. Adding to a
+//!   set is the same in every order and every number of deliveries, and the set never grows past
+//!   two.
 
 use crate::model::error::ApiError;
 use crate::model::event::{EmailEvent, EventKind, Status};
 use crate::store::failure::classify;
+use crate::store::history::HistoryStore;
 use crate::store::logs::LogStore;
 use crate::store::schema::{LOGS, LOGS_SORT_KEY, log_sort_key};
 use crate::store::update::Update;
@@ -25,25 +33,100 @@ fn tiebreak(message: Option<&str>) -> String {
     message.map_or_else(String::new, |message| format!("={message}"))
 }
 
-impl LogStore {
-    /// Applies one email event to its log as one conditional write; see `model::event` for the
-    /// rules.
+/// Where email events are written: the logs and their histories.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    pub logs: LogStore,
+    pub history: HistoryStore,
+}
+
+fn n(number: u64) -> AttributeValue {
+    AttributeValue::N(number.to_string())
+}
+
+fn s(text: &str) -> AttributeValue {
+    AttributeValue::S(text.to_owned())
+}
+
+/// Every write of an event identifies the log and computes the same expiry, so whichever arrives
+/// first creates a complete key and the TTL never depends on arrival order.
+fn identify(update: &mut Update, event: &EmailEvent, expires_at: u64) {
+    update.set("log_id", s(event.log_id()));
+    update.set("created_at", n(event.created));
+    if let Some(ttl) = LOGS.ttl_attribute {
+        update.set(ttl, n(expires_at));
+    }
+}
+
+fn is_conditional_failure<E, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    err.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
+
+impl Recorder {
+    /// Applies one email event: its log, its history entry and, for an open or a click, the
+    /// count of distinct ones, written concurrently (they touch different attributes or items).
     pub async fn apply(
         &self,
         event: &EmailEvent,
         retention_seconds: u64,
     ) -> Result<Outcome, ApiError> {
-        let n = |number: u64| AttributeValue::N(number.to_string());
-        let s = |text: &str| AttributeValue::S(text.to_owned());
-        let mut update = Update::default();
+        let expires_at = event.created.saturating_add(retention_seconds);
+        let entry = event.entry();
+        let (outcome, (), ()) = futures::try_join!(
+            self.apply_to_log(event, expires_at),
+            self.history
+                .keep(event.log_id(), event.created, expires_at, &entry),
+            self.count_distinct(event, expires_at, &entry),
+        )?;
+        Ok(outcome)
+    }
 
-        // Both kinds of event identify the log and compute the same expiry, so whichever arrives
-        // first creates a complete key and the TTL never depends on arrival order.
-        update.set("log_id", s(event.log_id()));
-        update.set("created_at", n(event.created));
-        if let Some(ttl) = LOGS.ttl_attribute {
-            update.set(ttl, n(event.created.saturating_add(retention_seconds)));
+    /// An open or a click adds its entry's id to the log's set of distinct ones while the set
+    /// holds fewer than two; any other event has nothing to count.
+    async fn count_distinct(
+        &self,
+        event: &EmailEvent,
+        expires_at: u64,
+        entry: &crate::model::event::LogEntry,
+    ) -> Result<(), ApiError> {
+        let attribute = match entry.status {
+            Status::Opened => "opened_entries",
+            Status::Clicked => "clicked_entries",
+            _ => return Ok(()),
+        };
+        let mut update = Update::default();
+        identify(&mut update, event, expires_at);
+        update.add_to_set(attribute, &entry.id());
+        let result = update
+            .request(&self.logs.client, &self.logs.table)
+            .key(LOGS.partition_key.name, s(event.email.as_str()))
+            .key(
+                LOGS_SORT_KEY,
+                s(&log_sort_key(event.created, event.log_id())),
+            )
+            .condition_expression(format!(
+                "attribute_not_exists(#{attribute}) OR size(#{attribute}) < :two"
+            ))
+            .expression_attribute_values(":two", n(2))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Two distinct ones are counted already: that is all the count tells.
+            Err(err) if is_conditional_failure(&err) => Ok(()),
+            Err(err) => Err(classify("UpdateItem logs", err)),
         }
+    }
+
+    /// The log's own conditional write.
+    async fn apply_to_log(&self, event: &EmailEvent, expires_at: u64) -> Result<Outcome, ApiError> {
+        let mut update = Update::default();
+        identify(&mut update, event, expires_at);
         let condition = match &event.kind {
             EventKind::Sent(sent) => {
                 for (attribute, value) in [
@@ -64,7 +147,10 @@ impl LogStore {
             }
             EventKind::Status(change) => {
                 update.set("status", s(change.status.as_str()));
-                update.set("status_rank", n(change.status.rank()));
+                update.set(
+                    "status_rank",
+                    AttributeValue::N(change.status.rank_number()),
+                );
                 update.set("status_at", n(change.at));
                 update.set("status_tiebreak", s(&tiebreak(change.message.as_deref())));
                 match &change.message {
@@ -79,7 +165,7 @@ impl LogStore {
             }
         };
         let result = update
-            .request(&self.client, &self.table)
+            .request(&self.logs.client, &self.logs.table)
             .key(LOGS.partition_key.name, s(event.email.as_str()))
             .key(
                 LOGS_SORT_KEY,
@@ -90,13 +176,7 @@ impl LogStore {
             .await;
         match result {
             Ok(_) => Ok(Outcome::Applied),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(Outcome::AlreadyReflected)
-            }
+            Err(err) if is_conditional_failure(&err) => Ok(Outcome::AlreadyReflected),
             Err(err) => Err(classify("UpdateItem logs", err)),
         }
     }

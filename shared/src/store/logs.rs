@@ -1,11 +1,12 @@
 //! The logs table read: a customer's logs, newest first, as one `Query` whose key condition holds
-//! the bounds and the retention limit. The writes are in `store::log_events`.
+//! the bounds and the retention limit; and one log by its id, through the index. The writes are
+//! in `store::log_events`.
 
 use crate::model::email::Email;
 use crate::model::error::ApiError;
-use crate::model::log::{Log, LogsQuery};
+use crate::model::log::{Log, LogId, LogsQuery};
 use crate::store::failure::classify;
-use crate::store::schema::{LOGS, LOGS_SORT_KEY, seconds_prefix};
+use crate::store::schema::{LOGS, LOGS_BY_ID, LOGS_SORT_KEY, seconds_prefix};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -44,6 +45,16 @@ fn key_range(query: &LogsQuery, oldest: u64) -> Option<KeyRange> {
     }
 }
 
+fn from_items(
+    items: Vec<std::collections::HashMap<String, AttributeValue>>,
+) -> Result<Vec<Log>, ApiError> {
+    serde_dynamo::from_items(items).map_err(|_| {
+        // Not the error's text: serde quotes the offending value, which may be an address.
+        tracing::error!("a stored log does not have the expected shape");
+        ApiError::Internal
+    })
+}
+
 impl LogStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
@@ -54,7 +65,9 @@ impl LogStore {
 
     /// The customer's logs, newest first: one `Query` with the bounds in the key condition. Logs
     /// sent before `oldest` (Unix seconds) are past their retention: TTL deletion can lag by days,
-    /// so the key condition leaves them out (see `model::log::oldest_served`).
+    /// so the key condition leaves them out (see `model::log::oldest_served`). DynamoDB ends a page
+    /// at 1 MB read, which long logs can reach before `count`: the query then goes on from where
+    /// the page ended, until `count` logs or the end.
     pub async fn query(
         &self,
         email: &Email,
@@ -64,14 +77,6 @@ impl LogStore {
         let Some(range) = key_range(query, oldest) else {
             return Ok(Vec::new());
         };
-        let mut request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .expression_attribute_names("#pk", LOGS.partition_key.name)
-            .expression_attribute_values(":pk", AttributeValue::S(email.as_str().to_owned()))
-            .scan_index_forward(false)
-            .limit(query.count as i32);
         let (condition, bounds) = match range {
             KeyRange::All => ("#pk = :pk", vec![]),
             KeyRange::AtLeast(low) => ("#pk = :pk AND #sk >= :low", vec![(":low", low)]),
@@ -81,22 +86,61 @@ impl LogStore {
                 vec![(":low", low), (":high", high)],
             ),
         };
-        if !bounds.is_empty() {
-            request = request.expression_attribute_names("#sk", LOGS_SORT_KEY);
+        let wanted = query.count as usize;
+        let mut logs = Vec::new();
+        let mut start = None;
+        loop {
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression(condition)
+                .expression_attribute_names("#pk", LOGS.partition_key.name)
+                .expression_attribute_values(":pk", AttributeValue::S(email.as_str().to_owned()))
+                .scan_index_forward(false)
+                .limit((wanted - logs.len()) as i32)
+                .set_exclusive_start_key(start);
+            if !bounds.is_empty() {
+                request = request.expression_attribute_names("#sk", LOGS_SORT_KEY);
+            }
+            for (placeholder, bound) in &bounds {
+                request = request
+                    .expression_attribute_values(*placeholder, AttributeValue::S(bound.clone()));
+            }
+            let output = request
+                .send()
+                .await
+                .map_err(|e| classify("Query logs", e))?;
+            logs.extend(from_items(output.items.unwrap_or_default())?);
+            start = output.last_evaluated_key;
+            if start.is_none() || logs.len() >= wanted {
+                return Ok(logs);
+            }
         }
-        for (placeholder, bound) in bounds {
-            request = request.expression_attribute_values(placeholder, AttributeValue::S(bound));
-        }
-        let output = request
-            .key_condition_expression(condition)
+    }
+
+    /// The log with id `log_id`, through the index: `Ok(None)` when there is none, or it is past
+    /// its retention (sent before `oldest`). Ids name one log; one stored before they did (an SES
+    /// message's recipients once shared the message's id) may name several, and then names none
+    /// here: [`ApiError::AmbiguousLogId`].
+    pub async fn by_id(&self, log_id: &LogId, oldest: u64) -> Result<Option<Log>, ApiError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(LOGS_BY_ID.name)
+            .key_condition_expression("#id = :id")
+            .expression_attribute_names("#id", LOGS_BY_ID.partition_key.name)
+            .expression_attribute_values(":id", AttributeValue::S(log_id.as_str().to_owned()))
+            .limit(2)
             .send()
             .await
-            .map_err(|e| classify("Query logs", e))?;
-        serde_dynamo::from_items(output.items.unwrap_or_default()).map_err(|_| {
-            // Not the error's text: serde quotes the offending value, which may be an address.
-            tracing::error!("a stored log does not have the expected shape");
-            ApiError::Internal
-        })
+            .map_err(|e| classify("Query logs by id", e))?;
+        let mut logs = from_items(output.items.unwrap_or_default())?;
+        if logs.len() > 1 {
+            return Err(ApiError::AmbiguousLogId);
+        }
+        Ok(logs.pop().filter(|log| log.created_at >= oldest))
     }
 }
 

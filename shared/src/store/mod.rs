@@ -5,7 +5,9 @@
 pub mod client;
 pub mod customers;
 pub mod failure;
+pub mod history;
 pub mod log_events;
 pub mod logs;
+pub mod provision;
 pub mod schema;
 pub mod update;

@@ -3,14 +3,15 @@
 //!
 //! Logs are keyed by `email` and a string sort key `created` that reads
 //! `<Unix seconds, zero-padded to 20 digits>#<log_id>` ([`log_sort_key`]), so two logs of one
-//! customer in the same second stay two logs, and a range of seconds is one key condition.
+//! customer in the same second stay two logs, and a range of seconds is one key condition. The
+//! index [`LOGS_BY_ID`] finds a log by its id alone.
+//!
+//! A log's history (every distinct event it received) is in its own table, keyed by `log_id` and
+//! `event` (`<time, 20 digits>#<rank>#<entry id>`, [`entry_sort_key`]): oldest first, in the
+//! order that breaks ties, each entry once.
 
 use crate::model::error::ConfigError;
-use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
-};
+use crate::model::event::LogEntry;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key {
@@ -30,7 +31,24 @@ pub struct TableSpec {
     pub sort_key: Option<Key>,
     /// The attribute DynamoDB's TTL reads, if the table expires items.
     pub ttl_attribute: Option<&'static str>,
+    /// A global secondary index projecting every attribute, if the table has one.
+    pub index: Option<IndexSpec>,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexSpec {
+    pub name: &'static str,
+    pub partition_key: Key,
+}
+
+/// The logs by id: `GET /logs/{log_id}` queries it.
+pub const LOGS_BY_ID: IndexSpec = IndexSpec {
+    name: "by_log_id",
+    partition_key: Key {
+        name: "log_id",
+        kind: "S",
+    },
+};
 
 pub const CUSTOMERS: TableSpec = TableSpec {
     local_name: "customers",
@@ -41,6 +59,7 @@ pub const CUSTOMERS: TableSpec = TableSpec {
     },
     sort_key: None,
     ttl_attribute: None,
+    index: None,
 };
 
 pub const LOGS: TableSpec = TableSpec {
@@ -55,10 +74,27 @@ pub const LOGS: TableSpec = TableSpec {
         kind: "S",
     }),
     ttl_attribute: Some("expires_at"),
+    index: Some(LOGS_BY_ID),
+};
+
+/// Every log's history: one item per distinct event, expiring with its log.
+pub const LOG_EVENTS: TableSpec = TableSpec {
+    local_name: "log_events",
+    env_var: "LOG_EVENTS_TABLE",
+    partition_key: Key {
+        name: "log_id",
+        kind: "S",
+    },
+    sort_key: Some(Key {
+        name: "event",
+        kind: "S",
+    }),
+    ttl_attribute: Some("expires_at"),
+    index: None,
 };
 
 /// Every table, each once: what the local store creates.
-pub const TABLES: [TableSpec; 2] = [CUSTOMERS, LOGS];
+pub const TABLES: [TableSpec; 3] = [CUSTOMERS, LOGS, LOG_EVENTS];
 
 /// The name of the logs table's sort key.
 pub const LOGS_SORT_KEY: &str = match LOGS.sort_key {
@@ -77,6 +113,23 @@ pub fn log_sort_key(created: u64, log_id: &str) -> String {
     format!("{}#{log_id}", seconds_prefix(created))
 }
 
+/// The name of the history table's sort key.
+pub const LOG_EVENTS_SORT_KEY: &str = match LOG_EVENTS.sort_key {
+    Some(key) => key.name,
+    None => panic!("the history table has a sort key"),
+};
+
+/// The sort key of one entry of a log's history: its time, its rank (offset to stay positive,
+/// three digits) and its id, so a log's entries read oldest first, in tie order, each once.
+pub fn entry_sort_key(entry: &LogEntry) -> String {
+    format!(
+        "{}#{:03}#{}",
+        seconds_prefix(entry.at),
+        entry.status.rank_tenths() + 100,
+        entry.id()
+    )
+}
+
 impl TableSpec {
     /// The table's name from its environment variable, as `lookup` reads variables.
     pub fn name_from(
@@ -87,67 +140,6 @@ impl TableSpec {
             Some(name) if !name.trim().is_empty() => Ok(name.trim().to_owned()),
             _ => Err(ConfigError::new(format!("{} is not set", self.env_var))),
         }
-    }
-
-    /// Creates the table as production has it (on-demand, same keys, same TTL attribute) unless
-    /// it exists. For the local store and the tests; in AWS the template does this.
-    pub async fn create_if_missing(&self, client: &Client, name: &str) -> Result<(), String> {
-        let exists = client.describe_table().table_name(name).send().await;
-        if exists.is_ok() {
-            return Ok(());
-        }
-        let mut request = client
-            .create_table()
-            .table_name(name)
-            .billing_mode(BillingMode::PayPerRequest);
-        for (key, key_type) in [
-            (Some(self.partition_key), KeyType::Hash),
-            (self.sort_key, KeyType::Range),
-        ] {
-            let Some(key) = key else { continue };
-            request = request
-                .attribute_definitions(
-                    AttributeDefinition::builder()
-                        .attribute_name(key.name)
-                        .attribute_type(ScalarAttributeType::from(key.kind))
-                        .build()
-                        .map_err(|e| e.to_string())?,
-                )
-                .key_schema(
-                    KeySchemaElement::builder()
-                        .attribute_name(key.name)
-                        .key_type(key_type)
-                        .build()
-                        .map_err(|e| e.to_string())?,
-                );
-        }
-        request.send().await.map_err(|e| {
-            format!(
-                "creating table {name}: {}",
-                aws_sdk_dynamodb::error::DisplayErrorContext(e)
-            )
-        })?;
-        if let Some(attribute) = self.ttl_attribute {
-            client
-                .update_time_to_live()
-                .table_name(name)
-                .time_to_live_specification(
-                    TimeToLiveSpecification::builder()
-                        .attribute_name(attribute)
-                        .enabled(true)
-                        .build()
-                        .map_err(|e| e.to_string())?,
-                )
-                .send()
-                .await
-                .map_err(|e| {
-                    format!(
-                        "enabling TTL on {name}: {}",
-                        aws_sdk_dynamodb::error::DisplayErrorContext(e)
-                    )
-                })?;
-        }
-        Ok(())
     }
 }
 
@@ -161,5 +153,35 @@ mod tests {
         assert!(key_at(10) < seconds_prefix(11) && seconds_prefix(11) <= key_at(11));
         assert!(key_at(19) < seconds_prefix(20) && seconds_prefix(20) < key_at(20));
         assert!(log_sort_key(u64::MAX, "z").starts_with("18446744073709551615#"));
+    }
+
+    #[test]
+    fn entries_sort_by_time_then_tie_order() {
+        use crate::model::event::Status;
+        let key = |status, at| {
+            entry_sort_key(&LogEntry {
+                status,
+                at,
+                message: None,
+            })
+        };
+        let mut keys = vec![
+            key(Status::FailedToSend, 5),
+            key(Status::Requested, 5),
+            key(Status::Opened, 4),
+            key(Status::Sent, 5),
+            key(Status::Queued, 10),
+        ];
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                key(Status::Opened, 4),
+                key(Status::Requested, 5),
+                key(Status::Sent, 5),
+                key(Status::FailedToSend, 5),
+                key(Status::Queued, 10),
+            ]
+        );
     }
 }

@@ -13,6 +13,7 @@ pub struct Update {
     names: HashMap<String, String>,
     values: HashMap<String, AttributeValue>,
     sets: Vec<String>,
+    adds: Vec<String>,
     removes: Vec<String>,
 }
 
@@ -41,19 +42,30 @@ impl Update {
         ));
     }
 
+    /// `ADD #a :a` with `:a` the string set of `element`: the set gains it, once.
+    pub fn add_to_set(&mut self, attribute: &str, element: &str) {
+        self.value(attribute, AttributeValue::Ss(vec![element.to_owned()]));
+        self.adds.push(format!("#{attribute} :{attribute}"));
+    }
+
     /// `REMOVE #a`.
     pub fn remove(&mut self, attribute: &str) {
         self.name(attribute);
         self.removes.push(format!("#{attribute}"));
     }
 
-    /// The whole expression: `SET ...` and, if any, ` REMOVE ...`.
+    /// The whole expression: `SET ...`, then ` ADD ...` and ` REMOVE ...` where there are any.
     pub fn expression(&self) -> String {
-        let mut expression = format!("SET {}", self.sets.join(", "));
-        if !self.removes.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", self.removes.join(", ")));
-        }
-        expression
+        [
+            ("SET", &self.sets),
+            ("ADD", &self.adds),
+            ("REMOVE", &self.removes),
+        ]
+        .into_iter()
+        .filter(|(_, clauses)| !clauses.is_empty())
+        .map(|(action, clauses)| format!("{action} {}", clauses.join(", ")))
+        .collect::<Vec<_>>()
+        .join(" ")
     }
 
     /// An `UpdateItem` of `table` carrying this expression, its names and its values; the caller
@@ -79,12 +91,14 @@ mod tests {
         update.set("status", AttributeValue::S("sent".into()));
         update.set_if_absent("created", AttributeValue::N("5".into()));
         update.remove("message");
+        update.add_to_set("opened_entries", "e1");
         assert_eq!(
             update.expression(),
-            "SET #status = :status, #created = if_not_exists(#created, :created) REMOVE #message"
+            "SET #status = :status, #created = if_not_exists(#created, :created) \
+             ADD #opened_entries :opened_entries REMOVE #message"
         );
-        assert_eq!(update.names.len(), 3);
-        assert_eq!(update.values.len(), 2);
+        assert_eq!(update.names.len(), 4);
+        assert_eq!(update.values.len(), 3);
         let mut only_sets = Update::default();
         only_sets.set("a", AttributeValue::Bool(true));
         assert_eq!(only_sets.expression(), "SET #a = :a");
