@@ -111,11 +111,20 @@ def test_an_address_with_a_literal_percent_sequence_through_the_encoded_path(sta
     assert requests.get(encoded, headers=headers).status_code == 404
 
 
-def test_an_unknown_route_gets_the_emulators_own_json_404_as_the_readme_says(stack):
-    for method, path in [("GET", "/nothing"), ("PUT", "/customers"), ("GET", "/customers")]:
-        reply = requests.request(method, stack.url(path), headers={"X-SWU-API-KEY": KEY})
-        assert reply.status_code == 404, (method, path)
-        assert reply.json()["title"] == "Default function disabled", reply.text
+def test_a_route_or_method_we_do_not_serve_is_a_plain_text_404(stack):
+    for method, path, key in [
+        ("GET", "/nothing", KEY), ("PUT", "/customers", KEY), ("GET", "/customers", KEY),
+        ("POST", "/send", KEY), ("POST", "/batch", KEY), ("PATCH", "/customers/a@example.com", KEY),
+        ("DELETE", "/logs/log_1", KEY), ("GET", "/templates", None),
+    ]:
+        headers = {"X-SWU-API-KEY": key} if key else {}
+        reply = requests.request(method, stack.url(path), headers=headers, data="{}")
+        assert reply.status_code == 404, (method, path, reply.text)
+        assert reply.headers["content-type"] == "text/plain; charset=utf-8", (method, path)
+        assert reply.text == ("No such route: this API serves /api/v1/customers and "
+                              "/api/v1/logs only."), (method, path)
+    outside = requests.get(f"http://127.0.0.1:{stack.port}/")
+    assert outside.status_code == 404 and outside.headers["content-type"].startswith("text/plain")
 
 
 def test_invoked_events_come_back_from_the_logs_endpoint(stack):
@@ -130,6 +139,21 @@ def test_invoked_events_come_back_from_the_logs_endpoint(stack):
                         headers={"X-SWU-API-KEY": KEY}).json()["logs"]
     assert [(log["id"], log["status"]) for log in logs] == [
         ("log_qwerty5678asdf", "sent"), ("log_asdf1234qwerty", "opened")]
+    # The official Python client reads a log by its id, and its events, oldest first.
+    api = client(stack)
+    log = api.get_log("log_asdf1234qwerty").json()
+    assert log["id"] == "log_asdf1234qwerty" and log["status"] == "opened"
+    assert log["recipient_address"] == "matt@sendwithus.com"
+    assert log["events_url"] == "/api/v1/logs/log_asdf1234qwerty/events"
+    events = api.get_log_events("log_asdf1234qwerty").json()
+    assert [(e["object"], e["type"], e["created"]) for e in events] == [
+        ("event", "sent", 1234567890), ("event", "opened", 1234568000)]
+    assert events[1]["message"] == "SendGrid: Message has been opened"
+    assert events[1]["status"] == "opened" and events[1]["status_message"] == events[1]["message"]
+    with pytest.raises(Exception):
+        api.get_log("log_nobody_sent")
+    missing = requests.get(stack.url("/logs/log_nobody_sent"), headers={"X-SWU-API-KEY": KEY})
+    assert missing.status_code == 404 and missing.text == "Log not found."
 
 
 def test_a_second_make_dev_says_so(stack):

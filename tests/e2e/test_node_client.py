@@ -63,3 +63,17 @@ customersClient("{KEY}", "{base}").customersDelete("node+client@example.com", (e
     assert deleted == [{"error": None, "body": {"status": "OK", "success": True}}]
     assert requests.get(f"{base}/api/v1/customers/node+client@example.com",
                         headers={"X-SWU-API-KEY": KEY}).status_code == 404
+
+
+def test_node_client_sees_an_error_for_a_route_we_do_not_serve(stack_factory):
+    """Its `send` posts to /send, which this API does not serve: the plain-text 404 reaches the
+    callback as an error (a JSON 404 would reach it as a success)."""
+    stack = stack_factory(api_key=KEY).wait_ready()
+    base = f"http://127.0.0.1:{stack.port}"
+    (sent,) = node(f"""
+{readme_client_function()}
+customersClient("{KEY}", "{base}").send(
+  {{ template: "tem_1", recipient: {{ address: "matt@sendwithus.com" }} }},
+  (err, body) => console.log(JSON.stringify({{error: err ? err.message : null, body: body || null}})));
+""")
+    assert sent["error"] is not None, sent
