@@ -7,6 +7,7 @@ mod copies;
 mod customers;
 mod ingestion;
 mod layers;
+mod log_history;
 mod logs;
 mod observability;
 mod ses;
