@@ -1,7 +1,8 @@
 //! The API-key check every route runs first.
 //!
-//! Clients send the key either as HTTP Basic user name with an empty password (Python, C#, Go) or
-//! in `X-SWU-API-KEY` (Node, Ruby, PHP, Java). The functions never see a deployed key in plain
+//! Clients send the key either as HTTP Basic user name with an empty password (Python, and Go
+//! code written by hand) or in `X-SWU-API-KEY` (Node, Ruby, PHP, Java, and C# in the versions of
+//! its source we read). The functions never see a deployed key in plain
 //! text: they are given the SHA-256 digests of the accepted keys and compare digests in constant
 //! time.
 
