@@ -98,6 +98,18 @@ def run(api_url: str, api_key: str) -> None:
         check("read its logs", body.get("success") is True and body.get("logs") == [],
               f"expected an empty list of logs, got {body}")
 
+        unknown_log = f"log_smoke_{uuid.uuid4().hex[:12]}"
+        for step, path in [("an unknown log is a 404", f"{base}/logs/{unknown_log}"),
+                           ("its events are a 404", f"{base}/logs/{unknown_log}/events"),
+                           ("a route we do not serve is a 404", f"{base}/templates")]:
+            try:
+                answer = requests.get(path, headers={"X-SWU-API-KEY": api_key}, timeout=30)
+            except (requests.ConnectionError, requests.Timeout):
+                raise Failed(f"{step}: cannot reach the API") from None
+            check(step, answer.status_code == 404
+                  and answer.headers.get("content-type", "").startswith("text/plain"),
+                  f"expected a plain-text 404, got {answer.status_code} {answer.text[:100]!r}")
+
         wrong = sendwithus.api(api_key=f"not-{uuid.uuid4().hex}", raise_errors=True, **settings)
         try:
             wrong.customer_details(address)

@@ -23,8 +23,9 @@ def test_smoke_passes_against_a_stack_and_leaves_nothing_behind(stack_factory):
     result = smoke(f"API_URL=http://127.0.0.1:{stack.port}/api/v1", key=KEY)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "smoke test passed" in result.stdout
-    for step in ["create a customer", "fetch it", "read its logs", "refuse a wrong key", "delete it",
-                 "it is gone"]:
+    for step in ["create a customer", "fetch it", "read its logs", "an unknown log is a 404",
+                 "its events are a 404", "a route we do not serve is a 404", "refuse a wrong key",
+                 "delete it", "it is gone"]:
         assert f"ok    {step}" in result.stdout
     assert KEY not in result.stdout + result.stderr, "the key is never printed"
     # Nothing left behind: the store, read through its DynamoDB API, holds no customer.
