@@ -12,11 +12,15 @@
 //!   often it is delivered: [`EmailEvent::key`] names it.
 //! - A log that has received two or more distinct `opened` (`clicked`) events shows `re_opened`
 //!   (`re_clicked`) where it would show `opened` (`clicked`), whatever their order.
+//! - A message-wide status event ([`Scope::Message`]: an SES open, click or subscription, which
+//!   SES cannot tie to one recipient) is ordered among the message-wide ones alone. The log shows
+//!   the greater of the two orders' statuses, except that a failed delivery to this recipient
+//!   ([`Status::is_failed_delivery`]) is shown whatever message-wide event came.
 //! - `created` and `at` are Unix seconds up to [`MAX_EVENT_SECONDS`]: a later value is
 //!   milliseconds or absurd, and the event is refused.
 
 use crate::model::email::Email;
-use crate::model::error::ApiError;
+use crate::model::error::{ApiError, MAX_BODY_BYTES};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -138,6 +142,16 @@ impl Status {
         }
     }
 
+    /// A delivery to this recipient that failed for good: a bounce, a drop (SES's reject), a
+    /// complaint or a failure to send. A message-wide event (another recipient's open) never
+    /// outranks it.
+    pub fn is_failed_delivery(self) -> bool {
+        matches!(
+            self,
+            Status::Bounced | Status::Dropped | Status::ReportedAsSpam | Status::FailedToSend
+        )
+    }
+
     /// The rank as the decimal a stored log compares (`-2`, `0.5`, `4`).
     pub fn rank_number(self) -> String {
         let tenths = self.rank_tenths();
@@ -165,6 +179,19 @@ pub struct StatusChange {
     pub message: Option<String>,
     /// When the status happened, Unix seconds.
     pub at: u64,
+    pub scope: Scope,
+}
+
+/// Whom a status event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// This recipient: every event of our own format, and SES's deliveries, delays, bounces,
+    /// complaints, rejects and rendering failures.
+    Recipient,
+    /// The whole message, where SES cannot say which of its recipients acted (an open, a click, a
+    /// subscription). Such an event never hides a failed delivery of this recipient: see
+    /// [`Status::is_failed_delivery`].
+    Message,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -287,8 +314,16 @@ impl LogEntry {
     }
 }
 
-/// A queue message read as JSON, or the refusal that says it is not JSON.
+/// A queue message read as JSON, or the refusal that says it is not JSON or too large. A message
+/// over [`MAX_BODY_BYTES`] (the API's own body limit; an SES record is a few KiB) is refused before
+/// it is parsed.
 pub fn message_json(body: &str) -> Result<serde_json::Value, ApiError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(bad(
+            "body",
+            format!("the message is larger than {} KiB", MAX_BODY_BYTES / 1024),
+        ));
+    }
     serde_json::from_str(body).map_err(|_| bad("body", "the message is not JSON"))
 }
 
@@ -320,6 +355,7 @@ impl EmailEvent {
                     status,
                     message: optional_text(&object, "message")?,
                     at: seconds(&object, "at")?,
+                    scope: Scope::Recipient,
                 })
             }
             _ => return Err(bad("event", "event must be \"sent\" or \"status\"")),
@@ -478,7 +514,8 @@ mod tests {
             EventKind::Status(StatusChange {
                 status: Status::Opened,
                 message: None,
-                at: 9
+                at: 9,
+                scope: Scope::Recipient,
             })
         );
     }

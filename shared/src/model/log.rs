@@ -121,6 +121,11 @@ pub struct Log {
     pub sent_recorded: bool,
     /// When the applied status happened (absent while only the send is in).
     pub status_at: Option<u64>,
+    /// The message-wide order's applied status (an SES open, click or subscription), its time and
+    /// its message: see `model::event`.
+    pub wide_status: Option<String>,
+    pub wide_at: Option<u64>,
+    pub wide_message: Option<String>,
     /// Up to two distinct `opened` entries' ids: two mean `re_opened`.
     #[serde(default)]
     pub opened_entries: Vec<String>,
@@ -134,12 +139,54 @@ impl Log {
     /// stored before is read as the new one), `re_opened` / `re_clicked` where two distinct opens
     /// / clicks were received. `None` while nothing is known, which cannot happen for a stored log.
     pub fn status(&self) -> Option<Status> {
-        let status = Status::from_name(self.status.as_deref()?)?;
+        let (status, _) = self.shown()?;
         Some(match status {
             Status::Opened if self.opened_entries.len() >= 2 => Status::ReOpened,
             Status::Clicked if self.clicked_entries.len() >= 2 => Status::ReClicked,
             other => other,
         })
+    }
+
+    /// The status and message the log shows, before `re_` counting: the recipient's own order's,
+    /// or the message-wide order's where it is greater (by time, then rank, then message) and the
+    /// recipient's delivery has not failed. The send's `sent` (no time of its own) yields to any
+    /// status event.
+    fn shown(&self) -> Option<(Status, Option<&str>)> {
+        let own = self
+            .status
+            .as_deref()
+            .and_then(Status::from_name)
+            .map(|status| (status, self.status_at, self.message.as_deref()));
+        let wide = match (self.wide_status.as_deref(), self.wide_at) {
+            (Some(status), Some(at)) => {
+                Status::from_name(status).map(|status| (status, at, self.wide_message.as_deref()))
+            }
+            _ => None,
+        };
+        let order = |status: Status, at: u64, message: Option<&str>| {
+            (
+                at,
+                status.rank_tenths(),
+                message.map(|m| format!("={m}")).unwrap_or_default(),
+            )
+        };
+        match (own, wide) {
+            (Some((status, _, message)), _) if status.is_failed_delivery() => {
+                Some((status, message))
+            }
+            (Some((status, None, message)), None) => Some((status, message)),
+            (Some((_, None, _)), Some((status, _, message))) => Some((status, message)),
+            (Some((status, Some(at), message)), Some((wide, wide_at, wide_message))) => {
+                if order(wide, wide_at, wide_message) > order(status, at, message) {
+                    Some((wide, wide_message))
+                } else {
+                    Some((status, message))
+                }
+            }
+            (Some((status, Some(_), message)), None) => Some((status, message)),
+            (None, Some((status, _, message))) => Some((status, message)),
+            (None, None) => None,
+        }
     }
 
     /// The seed's `log` object, as the customer's logs list it.
@@ -151,7 +198,7 @@ impl Log {
             "recipient_name": self.recipient_name,
             "recipient_address": self.email,
             "status": self.status().map(Status::as_str),
-            "message": self.message,
+            "message": self.shown().and_then(|(_, message)| message),
             "email_id": self.email_id,
             "email_name": self.email_name,
             "email_version": self.email_version,
@@ -177,15 +224,19 @@ impl Log {
                 message: None,
             });
         }
-        if let (Some(at), Some(status)) = (self.status_at, self.status.as_deref())
-            && let Some(status) = Status::from_name(status)
-        {
-            entries.push(LogEntry {
-                status,
-                at,
-                message: self.message.clone(),
-            });
+        for (status, at, message) in [
+            (&self.status, self.status_at, &self.message),
+            (&self.wide_status, self.wide_at, &self.wide_message),
+        ] {
+            if let (Some(at), Some(status)) = (at, status.as_deref().and_then(Status::from_name)) {
+                entries.push(LogEntry {
+                    status,
+                    at,
+                    message: message.clone(),
+                });
+            }
         }
+        entries.sort_by_key(|entry| (entry.at, entry.status.rank_tenths()));
         entries
     }
 }

@@ -24,12 +24,19 @@
 use crate::model::email::Email;
 use crate::model::error::ApiError;
 use crate::model::event::{
-    EmailEvent, EventKind, MAX_EVENT_SECONDS, MAX_TEXT_BYTES, Sent, Status, StatusChange,
+    EmailEvent, EventKind, MAX_EVENT_SECONDS, MAX_TEXT_BYTES, Scope, Sent, Status, StatusChange,
 };
+use mailparse::MailAddr;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+/// The most recipients one record may name: SES sends a message to at most 50.
+pub const MAX_RECIPIENTS: usize = 50;
+/// The longest `To` header whose display names are read (every entry together).
+pub const MAX_TO_HEADER_BYTES: usize = 16 * 1024;
 
 /// The message tags that carry the sendwithus fields.
 pub const TAG_EMAIL_ID: &str = "email_id";
@@ -57,8 +64,9 @@ impl<'a> SesRecord<'a> {
         (detail.contains_key("eventType") && detail.contains_key("mail")).then_some(Self { detail })
     }
 
-    /// The events this record stands for, one per recipient it concerns.
-    pub fn events(&self) -> Result<Vec<EmailEvent>, ApiError> {
+    /// The events this record stands for, one per recipient it concerns, and the recipients it
+    /// names that cannot be recorded.
+    pub fn events(&self) -> Result<RecordEvents, ApiError> {
         events(self.detail)
     }
 }
@@ -116,24 +124,58 @@ fn tag(mail: &Map<String, Value>, name: &str) -> Option<String> {
     truncated_text(mail.get("tags")?.get(name)?.get(0))
 }
 
-fn header(mail: &Map<String, Value>, name: &str) -> Option<String> {
+/// A `commonHeaders` value: the first of a list, or the value itself, as SES gives it.
+fn header<'a>(mail: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     mail.get("commonHeaders")
-        .and_then(|h| h.get(name.to_ascii_lowercase()))
+        .and_then(|h| h.get(name))
         .and_then(|v| if v.is_array() { v.get(0) } else { Some(v) })
-        .and_then(Value::as_str)
-        .map(str::to_owned)
 }
 
-/// The display name the `To` header gives `address`, if any (`"Matt" <matt@example.com>`).
-fn display_name(mail: &Map<String, Value>, address: &Email) -> Option<String> {
-    let to = mail.get("commonHeaders")?.get("to")?.as_array()?;
-    to.iter().filter_map(Value::as_str).find_map(|entry| {
-        let (name, rest) = entry.rsplit_once('<')?;
-        let inner = rest.trim_end().strip_suffix('>')?;
-        let parsed = Email::parse(inner).ok()?;
-        let name = name.trim().trim_matches('"').trim();
-        (parsed == *address && !name.is_empty()).then(|| name.to_owned())
-    })
+/// The display names the `To` header gives its addresses, read once per record: RFC 5322 address
+/// lists (several in one entry, quoted names with commas, groups), parsed by `mailparse`. A header
+/// over [`MAX_TO_HEADER_BYTES`] gives no names: names are a nicety, not worth parsing a flood for.
+fn display_names(mail: &Map<String, Value>) -> HashMap<Email, String> {
+    let Some(entries) = mail
+        .get("commonHeaders")
+        .and_then(|h| h.get("to"))
+        .and_then(Value::as_array)
+    else {
+        return HashMap::new();
+    };
+    let texts: Vec<&str> = entries.iter().filter_map(Value::as_str).collect();
+    if texts.iter().map(|text| text.len()).sum::<usize>() > MAX_TO_HEADER_BYTES {
+        return HashMap::new();
+    }
+    let mut names = HashMap::new();
+    for text in texts {
+        let Ok(list) = mailparse::addrparse(text) else {
+            continue;
+        };
+        for address in list.iter() {
+            let singles = match address {
+                MailAddr::Single(single) => std::slice::from_ref(single),
+                MailAddr::Group(group) => group.addrs.as_slice(),
+            };
+            for single in singles {
+                let name = single
+                    .display_name
+                    .as_deref()
+                    .and_then(|name| truncated_text(Some(&Value::from(name))));
+                if let (Some(name), Ok(email)) = (name, Email::parse(&single.addr)) {
+                    names.entry(email).or_insert(name);
+                }
+            }
+        }
+    }
+    names
+}
+
+/// A clicked link without its query and fragment: in transactional mail those often hold a live
+/// token (a password reset, a magic login), which a log kept for a year must not.
+fn link_without_secrets(link: Option<&Value>) -> Option<String> {
+    let link = truncated_text(link)?;
+    let kept = link.split(['?', '#']).next().unwrap_or_default();
+    (!kept.is_empty()).then(|| kept.to_owned())
 }
 
 /// The log id of `recipient`'s copy of SES message `message_id`: the message id, `-`, and the
@@ -147,8 +189,19 @@ pub fn recipient_log_id(message_id: &str, recipient: &Email) -> String {
     format!("{message_id}-{suffix}")
 }
 
-/// The events of the SES record `detail`, one per recipient it concerns.
-fn events(detail: &Map<String, Value>) -> Result<Vec<EmailEvent>, ApiError> {
+/// What one SES record stands for: an event per recipient it concerns, and the recipients it
+/// names that cannot be recorded, each refused by the field that names it.
+#[derive(Debug, Default)]
+pub struct RecordEvents {
+    pub events: Vec<EmailEvent>,
+    pub refused: Vec<ApiError>,
+}
+
+/// The events of the SES record `detail`, one per recipient it concerns. A record naming more
+/// recipients than SES allows, or no time, id or known type, is refused whole; a recipient that is
+/// not a valid address, or (for a bounce, complaint, delivery or delay) not one of the message's
+/// `mail.destination`, is refused alone and the others are recorded.
+fn events(detail: &Map<String, Value>) -> Result<RecordEvents, ApiError> {
     let mail = detail
         .get("mail")
         .and_then(Value::as_object)
@@ -158,7 +211,13 @@ fn events(detail: &Map<String, Value>) -> Result<Vec<EmailEvent>, ApiError> {
         .and_then(Value::as_str)
         .ok_or_else(|| bad("mail", "mail.messageId is missing"))?;
     let created = seconds("mail.timestamp", mail.get("timestamp"))?;
-    let everyone = recipients(detail.get("mail"), "destination", None);
+    let destination = recipients(detail.get("mail"), "destination", None);
+    if destination.len() > MAX_RECIPIENTS {
+        return Err(bad(
+            "mail.destination",
+            &format!("mail.destination names more than {MAX_RECIPIENTS} recipients"),
+        ));
+    }
     let kind = detail
         .get("eventType")
         .and_then(Value::as_str)
@@ -168,91 +227,151 @@ fn events(detail: &Map<String, Value>) -> Result<Vec<EmailEvent>, ApiError> {
         Some(timestamp) => seconds("timestamp", Some(timestamp)),
         None => Ok(created),
     };
-    let (status, recipients, at, message) = match kind {
-        "Send" => (None, everyone, created, None),
+    // (status, the field that lists the recipients, its recipients, time, message, scope)
+    let listed = |name: &str, list: &str, key: Option<&str>| recipients(part(name), list, key);
+    let (status, field, named, at, message, scope) = match kind {
+        "Send" => (
+            None,
+            "mail.destination",
+            destination.clone(),
+            created,
+            None,
+            Scope::Recipient,
+        ),
         "Delivery" => (
             Some(Status::Delivered),
-            recipients(part("delivery"), "recipients", None),
+            "delivery.recipients",
+            listed("delivery", "recipients", None),
             at("delivery")?,
             truncated_text(part("delivery").and_then(|p| p.get("smtpResponse"))),
+            Scope::Recipient,
         ),
         "DeliveryDelay" => (
             Some(Status::Deferred),
-            recipients(
-                part("deliveryDelay"),
-                "delayedRecipients",
-                Some("emailAddress"),
-            ),
+            "deliveryDelay.delayedRecipients",
+            listed("deliveryDelay", "delayedRecipients", Some("emailAddress")),
             at("deliveryDelay")?,
             truncated_text(part("deliveryDelay").and_then(|p| p.get("delayType"))),
+            Scope::Recipient,
         ),
         "Bounce" => (
             Some(Status::Bounced),
-            recipients(part("bounce"), "bouncedRecipients", Some("emailAddress")),
+            "bounce.bouncedRecipients",
+            listed("bounce", "bouncedRecipients", Some("emailAddress")),
             at("bounce")?,
             None,
+            Scope::Recipient,
         ),
         "Complaint" => (
             Some(Status::ReportedAsSpam),
-            recipients(
-                part("complaint"),
-                "complainedRecipients",
-                Some("emailAddress"),
-            ),
+            "complaint.complainedRecipients",
+            listed("complaint", "complainedRecipients", Some("emailAddress")),
             at("complaint")?,
             truncated_text(part("complaint").and_then(|p| p.get("complaintFeedbackType"))),
+            Scope::Recipient,
         ),
-        "Open" => (Some(Status::Opened), everyone, at("open")?, None),
+        "Open" => (
+            Some(Status::Opened),
+            "mail.destination",
+            destination.clone(),
+            at("open")?,
+            None,
+            Scope::Message,
+        ),
         "Click" => (
             Some(Status::Clicked),
-            everyone,
+            "mail.destination",
+            destination.clone(),
             at("click")?,
-            truncated_text(part("click").and_then(|p| p.get("link"))),
+            link_without_secrets(part("click").and_then(|p| p.get("link"))),
+            Scope::Message,
         ),
         "Reject" => (
             Some(Status::Dropped),
-            everyone,
+            "mail.destination",
+            destination.clone(),
             created,
             truncated_text(part("reject").and_then(|p| p.get("reason"))),
+            Scope::Recipient,
         ),
         "Rendering Failure" => (
             Some(Status::FailedToSend),
-            everyone,
+            "mail.destination",
+            destination.clone(),
             created,
             truncated_text(part("failure").and_then(|p| p.get("errorMessage"))),
+            Scope::Recipient,
         ),
         "Subscription" => (
             Some(Status::Unsubscribed),
-            everyone,
+            "mail.destination",
+            destination.clone(),
             at("subscription")?,
             None,
+            Scope::Message,
         ),
         _ => return Err(bad("eventType", "eventType is not one SES publishes")),
     };
-    if recipients.is_empty() {
-        return Err(bad("mail", "the record concerns no recipient"));
+    if named.len() > MAX_RECIPIENTS {
+        return Err(bad(
+            field,
+            &format!("{field} names more than {MAX_RECIPIENTS} recipients"),
+        ));
     }
-    let subject = header(mail, "subject");
-    recipients
-        .into_iter()
-        .map(|(address, diagnostic)| {
-            let email = Email::parse(&address)
-                .map_err(|_| bad("email", "a recipient is not a valid email address"))?;
-            let kind = match status {
-                None => EventKind::Sent(Sent {
-                    recipient_name: display_name(mail, &email),
-                    email_id: tag(mail, TAG_EMAIL_ID),
-                    email_name: tag(mail, TAG_EMAIL_NAME).or_else(|| subject.clone()),
-                    email_version: tag(mail, TAG_EMAIL_VERSION),
-                }),
-                Some(status) => EventKind::Status(StatusChange {
-                    status,
-                    message: diagnostic.or_else(|| message.clone()),
-                    at,
-                }),
-            };
-            let log_id = recipient_log_id(message_id, &email);
-            EmailEvent::new(email, &log_id, created, kind)
-        })
-        .collect()
+    let members: HashSet<Email> = destination
+        .iter()
+        .filter_map(|(address, _)| Email::parse(address).ok())
+        .collect();
+    let names = if status.is_none() {
+        display_names(mail)
+    } else {
+        HashMap::new()
+    };
+    let subject = header(mail, "subject").and_then(|subject| truncated_text(Some(subject)));
+    let mut record = RecordEvents::default();
+    let mut seen = HashSet::new();
+    for (address, diagnostic) in named {
+        let Ok(email) = Email::parse(&address) else {
+            record.refused.push(bad(
+                field,
+                &format!("a recipient in {field} is not a valid email address"),
+            ));
+            continue;
+        };
+        if !members.contains(&email) {
+            record.refused.push(bad(
+                field,
+                &format!("a recipient in {field} is not in mail.destination"),
+            ));
+            continue;
+        }
+        if !seen.insert(email.clone()) {
+            continue;
+        }
+        let kind = match status {
+            None => EventKind::Sent(Sent {
+                recipient_name: names.get(&email).cloned(),
+                email_id: tag(mail, TAG_EMAIL_ID),
+                email_name: tag(mail, TAG_EMAIL_NAME).or_else(|| subject.clone()),
+                email_version: tag(mail, TAG_EMAIL_VERSION),
+            }),
+            Some(status) => EventKind::Status(StatusChange {
+                status,
+                message: diagnostic.or_else(|| message.clone()),
+                at,
+                scope,
+            }),
+        };
+        let log_id = recipient_log_id(message_id, &email);
+        record
+            .events
+            .push(EmailEvent::new(email, &log_id, created, kind)?);
+    }
+    if record.events.is_empty() {
+        return Err(record
+            .refused
+            .pop()
+            .unwrap_or_else(|| bad("mail", "the record concerns no recipient")));
+    }
+    Ok(record)
 }

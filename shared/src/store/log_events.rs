@@ -10,7 +10,7 @@
 //!   two.
 
 use crate::model::error::ApiError;
-use crate::model::event::{EmailEvent, EventKind, Status};
+use crate::model::event::{EmailEvent, EventKind, LogEntry, Scope, Status};
 use crate::store::failure::classify;
 use crate::store::history::HistoryStore;
 use crate::store::logs::LogStore;
@@ -31,6 +31,37 @@ pub enum Outcome {
 /// their message, no message first.
 fn tiebreak(message: Option<&str>) -> String {
     message.map_or_else(String::new, |message| format!("={message}"))
+}
+
+/// The attributes one order of status events is kept in (see `model::event`): a recipient's own
+/// events, and the message-wide ones beside them.
+struct Track {
+    status: &'static str,
+    rank: &'static str,
+    at: &'static str,
+    tiebreak: &'static str,
+    message: &'static str,
+}
+
+impl Track {
+    fn of(scope: Scope) -> Self {
+        match scope {
+            Scope::Recipient => Self {
+                status: "status",
+                rank: "status_rank",
+                at: "status_at",
+                tiebreak: "status_tiebreak",
+                message: "message",
+            },
+            Scope::Message => Self {
+                status: "wide_status",
+                rank: "wide_rank",
+                at: "wide_at",
+                tiebreak: "wide_tiebreak",
+                message: "wide_message",
+            },
+        }
+    }
 }
 
 /// Where email events are written: the logs and their histories.
@@ -92,7 +123,7 @@ impl Recorder {
         &self,
         event: &EmailEvent,
         expires_at: u64,
-        entry: &crate::model::event::LogEntry,
+        entry: &LogEntry,
     ) -> Result<(), ApiError> {
         let attribute = match entry.status {
             Status::Opened => "opened_entries",
@@ -127,7 +158,8 @@ impl Recorder {
     async fn apply_to_log(&self, event: &EmailEvent, expires_at: u64) -> Result<Outcome, ApiError> {
         let mut update = Update::default();
         identify(&mut update, event, expires_at);
-        let condition = match &event.kind {
+        let status_condition: String;
+        let condition: &str = match &event.kind {
             EventKind::Sent(sent) => {
                 for (attribute, value) in [
                     ("recipient_name", &sent.recipient_name),
@@ -146,22 +178,26 @@ impl Recorder {
                 "attribute_not_exists(#sent_recorded)"
             }
             EventKind::Status(change) => {
-                update.set("status", s(change.status.as_str()));
-                update.set(
-                    "status_rank",
-                    AttributeValue::N(change.status.rank_number()),
-                );
-                update.set("status_at", n(change.at));
-                update.set("status_tiebreak", s(&tiebreak(change.message.as_deref())));
+                let track = Track::of(change.scope);
+                update.set(track.status, s(change.status.as_str()));
+                update.set(track.rank, AttributeValue::N(change.status.rank_number()));
+                update.set(track.at, n(change.at));
+                update.set(track.tiebreak, s(&tiebreak(change.message.as_deref())));
                 match &change.message {
-                    Some(message) => update.set("message", s(message)),
-                    None => update.remove("message"),
+                    Some(message) => update.set(track.message, s(message)),
+                    None => update.remove(track.message),
                 }
-                // (at, rank, message) orders status events totally: the greatest wins in every
-                // arrival order, and an equal one is a duplicate.
-                "attribute_not_exists(#status_at) OR #status_at < :status_at \
-                 OR (#status_at = :status_at AND (#status_rank < :status_rank \
-                 OR (#status_rank = :status_rank AND #status_tiebreak < :status_tiebreak)))"
+                // (at, rank, message) orders the status events of one track totally: the
+                // greatest wins in every arrival order, and an equal one is a duplicate.
+                status_condition = format!(
+                    "attribute_not_exists(#{at}) OR #{at} < :{at} \
+                     OR (#{at} = :{at} AND (#{rank} < :{rank} \
+                     OR (#{rank} = :{rank} AND #{tiebreak} < :{tiebreak})))",
+                    at = track.at,
+                    rank = track.rank,
+                    tiebreak = track.tiebreak,
+                );
+                &status_condition
             }
         };
         let result = update
