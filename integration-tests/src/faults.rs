@@ -17,6 +17,8 @@ struct Fault {
     fails: fn(&[u8]) -> bool,
     status: u16,
     error_type: &'static str,
+    /// How long every request waits before it is answered or forwarded.
+    delay: std::time::Duration,
 }
 
 impl FaultyStore {
@@ -27,22 +29,31 @@ impl FaultyStore {
             fails: |_| true,
             status,
             error_type,
+            delay: std::time::Duration::ZERO,
+        })
+        .await
+    }
+
+    /// Every request reaches `upstream`, each `delay` late: a store that is slow, not down.
+    pub async fn slow_in_front_of(upstream: &TestStore, delay: std::time::Duration) -> Self {
+        Self::start(Fault {
+            upstream: Some(upstream_address(upstream)),
+            fails: |_| false,
+            status: 500,
+            error_type: "InternalServerError",
+            delay,
         })
         .await
     }
 
     /// Requests whose body `fails` picks fail with a 500; the rest reach `upstream`.
     pub async fn in_front_of(upstream: &TestStore, fails: fn(&[u8]) -> bool) -> Self {
-        let address = upstream
-            .endpoint
-            .trim_start_matches("http://")
-            .parse()
-            .expect("a socket address");
         Self::start(Fault {
-            upstream: Some(address),
+            upstream: Some(upstream_address(upstream)),
             fails,
             status: 500,
             error_type: "InternalServerError",
+            delay: std::time::Duration::ZERO,
         })
         .await
     }
@@ -63,6 +74,14 @@ impl FaultyStore {
         });
         Self { endpoint, task }
     }
+}
+
+fn upstream_address(upstream: &TestStore) -> std::net::SocketAddr {
+    upstream
+        .endpoint
+        .trim_start_matches("http://")
+        .parse()
+        .expect("a socket address")
 }
 
 impl Drop for FaultyStore {
@@ -101,6 +120,7 @@ async fn read_message(stream: &mut tokio::net::TcpStream) -> std::io::Result<Vec
 async fn answer(mut socket: tokio::net::TcpStream, fault: &Fault) -> std::io::Result<()> {
     use tokio::io::AsyncWriteExt;
     let request = read_message(&mut socket).await?;
+    tokio::time::sleep(fault.delay).await;
     let response = match fault.upstream {
         Some(upstream) if !(fault.fails)(&request) => {
             let mut store = tokio::net::TcpStream::connect(upstream).await?;

@@ -5,6 +5,7 @@ mod auth;
 mod bad_input;
 mod copies;
 mod customers;
+mod hostile;
 mod ingestion;
 mod layers;
 mod log_history;

@@ -14,12 +14,17 @@
 //!   the id's prefix, as it is. `created` is `mail.timestamp` in seconds; `at` is the event's
 //!   own timestamp (`mail.timestamp` for the types that have none).
 //! - `Send` becomes a `sent` event per recipient: `recipient_name` from the `To` header's display
-//!   name for that address, `email_id`, `email_name` and `email_version` from the message tags of
-//!   those names, `email_name` falling back to the subject.
+//!   name for that address (the header read once, as an RFC 5322 address list), `email_id`,
+//!   `email_name` and `email_version` from the message tags of those names, `email_name` falling
+//!   back to the subject. Every text is cut to [`MAX_TEXT_BYTES`].
 //! - Every other type becomes a status event, for the recipients it concerns: a bounce, complaint,
-//!   delivery or delay lists them; an open, click, reject, rendering failure or subscription
-//!   concerns the whole message, so SES cannot say which of several recipients acted, and the
-//!   status applies to each of them.
+//!   delivery or delay lists them, and only those of `mail.destination` count; a reject or
+//!   rendering failure concerns every recipient; an open, click or subscription concerns the whole
+//!   message, SES cannot say which recipient acted, so it applies to each of them as a
+//!   [`Scope::Message`] event, which never hides a failed delivery.
+//! - A record naming more than [`MAX_RECIPIENTS`] recipients is refused whole; an invalid or
+//!   foreign recipient is refused alone ([`RecordEvents::refused`]).
+//! - A clicked link is kept without its query and fragment, which may hold a live token.
 
 use crate::model::email::Email;
 use crate::model::error::ApiError;
