@@ -110,7 +110,13 @@ impl Api {
 
     /// Sends a raw gateway event to the named function.
     pub async fn send_event(&self, function: &str, event: &serde_json::Value) -> Reply {
-        let request = request_from_event(event);
+        let request = match request_from_event(event) {
+            Ok(request) => request,
+            Err(error) => {
+                let unread = lambda_http::Request::default();
+                return Reply::from_response(shared::api::response::respond(&unread, Err(error)));
+            }
+        };
         let response = match function {
             "get-customer" => self.get_customer.handle(request).await,
             "upsert-customer" => self.upsert_customer.handle(request).await,

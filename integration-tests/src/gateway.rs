@@ -185,7 +185,7 @@ impl ApiRequest {
     }
 
     pub fn into_request(self, delivery: PathDelivery) -> lambda_http::Request {
-        request_from_event(&self.to_event(delivery))
+        request_from_event(&self.to_event(delivery)).expect("a valid API Gateway v2 event")
     }
 
     pub fn method(&self) -> &str {
@@ -207,8 +207,12 @@ impl ApiRequest {
 }
 
 /// Parses a gateway event the way `lambda_http` does in a deployed function.
-pub fn request_from_event(event: &serde_json::Value) -> lambda_http::Request {
-    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
+/// Reads a gateway event the way a deployed function does (`shared::api::runtime`); an event it
+/// cannot read is a request that function answers with a 400, and so it answers here.
+pub fn request_from_event(
+    event: &serde_json::Value,
+) -> Result<lambda_http::Request, shared::ApiError> {
+    shared::api::runtime::request_from_event(event.clone())
 }
 
 /// One request per route of `shared::api::routes`, each of which succeeds with the test key once

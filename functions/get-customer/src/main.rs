@@ -2,5 +2,5 @@
 async fn main() -> Result<(), lambda_http::Error> {
     shared::logging::init(env!("CARGO_CRATE_NAME"));
     let app = get_customer::App::from_env()?;
-    shared::api::response::serve(|request| app.handle(request)).await
+    shared::api::runtime::serve(|request| app.handle(request)).await
 }

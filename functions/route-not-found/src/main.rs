@@ -1,5 +1,5 @@
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::logging::init(env!("CARGO_CRATE_NAME"));
-    shared::api::response::serve(route_not_found::handle).await
+    shared::api::runtime::serve(route_not_found::handle).await
 }

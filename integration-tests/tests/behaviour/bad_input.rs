@@ -9,7 +9,68 @@ integration_tests::in_both_deliveries!(
     each_bad_input_gets_its_status_and_a_plain_text_reason_and_writes_nothing,
     bad_input_leaves_an_existing_customer_unchanged,
     reasons_name_the_problem,
+    a_quoted_local_part_is_the_same_customer_or_refused,
+    no_forwarding_header_value_crashes_a_function,
 );
+
+async fn a_quoted_local_part_is_the_same_customer_or_refused(delivery: PathDelivery) {
+    let store = TestStore::start().await;
+    let api = Api::new(&store, fixed_now, delivery);
+    for body in [
+        r#"{"email":"matt@example.com"}"#,
+        r#"{"email":"\"matt\"@example.com"}"#,
+    ] {
+        assert_eq!(api.send(post(body)).await.status, 200, "{body}");
+    }
+    assert_eq!(
+        store.items(CUSTOMERS_TABLE).await.len(),
+        1,
+        "one mailbox, one customer"
+    );
+    let quoted = api
+        .send(ApiRequest::get(
+            "/api/v1/customers/%22matt%22%40example.com",
+        ))
+        .await;
+    assert_eq!(quoted.status, 200, "{}", quoted.body);
+    assert_eq!(quoted.json()["customer"]["email"], "matt@example.com");
+    let refused = api.send(post(r#"{"email":"\"a b\"@example.com"}"#)).await;
+    refused.assert_error(400);
+    assert_eq!(store.items(CUSTOMERS_TABLE).await.len(), 1);
+}
+
+/// Any client may send these headers, with any value: every route still gets the contract's
+/// answer (`lambda_http` alone panics on a malformed `X-Forwarded-Proto`).
+async fn no_forwarding_header_value_crashes_a_function(delivery: PathDelivery) {
+    let store = TestStore::start().await;
+    store.seed_every_route().await;
+    let api = Api::new(&store, fixed_now, delivery);
+    for request in integration_tests::every_route() {
+        for (name, value) in [
+            ("x-forwarded-proto", "h t t p"),
+            ("x-forwarded-proto", "javascript:"),
+            ("host", "evil host/with spaces"),
+        ] {
+            let reply = api.send(request.clone().header(name, value)).await;
+            assert!(
+                reply.status == 200 || reply.status == 404,
+                "{name}: {value}: {request:?}: {} {}",
+                reply.status,
+                reply.body
+            );
+            let refused = api
+                .send(
+                    request
+                        .clone()
+                        .header(name, value)
+                        .header("x-swu-api-key", "wrong"),
+                )
+                .await;
+            refused.assert_error(403);
+        }
+        store.seed_every_route().await;
+    }
+}
 
 fn post(body: impl Into<String>) -> ApiRequest {
     ApiRequest::post("/api/v1/customers", body)
@@ -54,6 +115,21 @@ fn bad_inputs() -> Vec<(&'static str, ApiRequest, u16)> {
             400,
         ),
         ("no domain dot", post(r#"{"email":"a@localhost"}"#), 400),
+        (
+            "private-use locale",
+            post(r#"{"email":"a@example.com","locale":"x-private"}"#),
+            400,
+        ),
+        (
+            "locale with a private-use subtag",
+            post(r#"{"email":"a@example.com","locale":"en-x-anything"}"#),
+            400,
+        ),
+        (
+            "locale with an extension",
+            post(r#"{"email":"a@example.com","locale":"en-a-bbb"}"#),
+            400,
+        ),
         (
             "display-name form",
             post(r#"{"email":"Matt <a@example.com>"}"#),

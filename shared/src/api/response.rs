@@ -1,5 +1,4 @@
-//! Results turned into the contract's responses, in one place, with the one INFO line per request,
-//! and the Lambda runtime loop that sends them.
+//! Results turned into the contract's responses, in one place, with the one INFO line per request.
 
 use crate::model::error::ApiError;
 use lambda_http::http::{StatusCode, header::CONTENT_TYPE};
@@ -56,18 +55,4 @@ pub fn respond(request: &Request, result: Result<Value, ApiError>) -> Response<B
         lambda_http::http::HeaderValue::from_static(content_type),
     );
     response
-}
-
-/// Serves an HTTP handler on the Lambda runtime. The handler answers every request itself (errors
-/// are responses), so the runtime never sees a failed invocation for a bad request.
-pub async fn serve<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
-where
-    F: Fn(Request) -> Fut,
-    Fut: std::future::Future<Output = Response<Body>> + Send,
-{
-    lambda_http::run(lambda_http::service_fn(|request| {
-        let response = handler(request);
-        async move { Ok::<_, std::convert::Infallible>(response.await) }
-    }))
-    .await
 }

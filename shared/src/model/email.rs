@@ -11,7 +11,10 @@
 //!    internationalised label that UTS 46 (the `idna` crate, with the STD3 rules and DNS lengths)
 //!    accepts; the last label is not all digits, so no IP address. It is kept in its Unicode form
 //!    (`xn--bcher-kva.de` and `bücher.de` are one domain, stored as `bücher.de`).
-//! 4. The whole is a bare `local@domain` address (`email_address`, no display names, no
+//! 4. A quoted local part names the same mailbox as the unquoted one: `"matt"@example.com` is
+//!    `matt@example.com`. It is kept unquoted when that form is valid, and refused otherwise
+//!    (`"a b"@example.com`): one mailbox, one key.
+//! 5. The whole is a bare `local@domain` address (`email_address`, no display names, no
 //!    `[literal]` domains) of at most 254 bytes.
 
 use crate::model::error::ApiError;
@@ -73,6 +76,30 @@ fn host_name(domain: &str) -> Option<(String, String)> {
     Some((ascii.into_owned(), unicode))
 }
 
+/// A local part without its quotes: `"matt"` and `matt` name one mailbox (RFC 5322 §3.2.4: the
+/// quotes are not part of the name), so a quoted local part is kept in its unquoted form when
+/// that form is a valid one (no quote, backslash, space or other character that needs quoting is
+/// left); otherwise the address is refused. An unquoted local part is kept as it is.
+fn unquoted(local: &str) -> Option<&str> {
+    let Some(inner) = local.strip_prefix('"') else {
+        return (!local.contains('"')).then_some(local);
+    };
+    let inner = inner.strip_suffix('"')?;
+    let needs_quotes = |c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '"' | '\\' | '(' | ')' | ',' | ':' | ';' | '<' | '>' | '@' | '[' | ']'
+            )
+    };
+    let dot_atom = !inner.is_empty()
+        && !inner.starts_with('.')
+        && !inner.ends_with('.')
+        && !inner.contains("..")
+        && !inner.chars().any(needs_quotes);
+    dot_atom.then_some(inner)
+}
+
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
         let normalized = canonical(raw.trim());
@@ -89,6 +116,7 @@ impl Email {
             return Err(invalid());
         }
         let (local, domain) = normalized.rsplit_once('@').ok_or_else(invalid)?;
+        let local = unquoted(local).ok_or_else(invalid)?;
         let (ascii_domain, unicode_domain) = host_name(domain).ok_or_else(invalid)?;
         // A bare address with a dotted domain: no "Name <a@b>" display forms, no IP literals.
         let options = Options {
@@ -201,6 +229,28 @@ mod tests {
             "a@example-.com",
             "a@example..com",
             "a@xn--a.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn a_quoted_local_part_is_the_same_mailbox_or_refused() {
+        assert_eq!(key("\"matt\"@example.com"), "matt@example.com");
+        assert_eq!(key("\"Matt.R\"@Example.com"), "matt.r@example.com");
+        assert_eq!(
+            key("\"o'brien+tag\"@example.com"),
+            "o'brien+tag@example.com"
+        );
+        for bad in [
+            "\"a b\"@example.com",
+            "\"a\\\"b\"@example.com",
+            "\"\"@example.com",
+            "\"a..b\"@example.com",
+            "\".a\"@example.com",
+            "\"a@b\"@example.com",
+            "\"a\"b@example.com",
+            "a\"b\"@example.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }

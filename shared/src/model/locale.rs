@@ -1,5 +1,7 @@
 //! A customer's locale: a valid BCP 47 language tag (well formed, and every subtag registered in
-//! the IANA Language Subtag Registry that `language-tags` carries), in canonical case.
+//! the IANA Language Subtag Registry that `language-tags` carries), in canonical case. A locale is
+//! a language, and perhaps a script, a region and variants: private-use (`x-…`) and extension
+//! (`u-…`, `a-…`) subtags are refused, since nothing registers what they mean.
 
 use crate::model::error::ApiError;
 use language_tags::LanguageTag;
@@ -29,6 +31,7 @@ impl Locale {
         LanguageTag::parse(raw)
             .ok()
             .filter(LanguageTag::is_valid)
+            .filter(|tag| tag.private_use().is_none() && tag.extension().is_none())
             .map(|tag| Self(tag.into_string()))
             .ok_or_else(|| {
                 ApiError::bad_request(
@@ -68,7 +71,6 @@ mod tests {
             ("sr-latn-rs", "sr-Latn-RS"),
             ("es-419", "es-419"),
             ("de-CH-1996", "de-CH-1996"),
-            ("x-private", "x-private"),
         ] {
             assert_eq!(Locale::parse(given).unwrap().as_str(), stored);
         }
@@ -101,6 +103,19 @@ mod tests {
             "en-Abcd",
             "en-US-foobar",
             "de-1996-1996",
+        ] {
+            assert!(Locale::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn refuses_private_use_and_extension_subtags() {
+        for bad in [
+            "x-private",
+            "en-x-anything",
+            "en-a-bbb",
+            "de-DE-u-co-phonebk",
+            "en-US-x-twain",
         ] {
             assert!(Locale::parse(bad).is_err(), "{bad:?} was accepted");
         }

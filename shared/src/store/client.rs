@@ -92,6 +92,20 @@ impl StoreSettings {
         };
         let use_fips = flag("AWS_USE_FIPS_ENDPOINT");
         let use_dual_stack = flag("AWS_USE_DUALSTACK_ENDPOINT");
+        // The SDK refuses these together only at the first request, which would then answer
+        // every request with a 503 that clients retry for ever: refuse them at init.
+        if let Some((name, _)) = &endpoint {
+            for (switch, on) in [
+                ("AWS_USE_FIPS_ENDPOINT", use_fips),
+                ("AWS_USE_DUALSTACK_ENDPOINT", use_dual_stack),
+            ] {
+                if on {
+                    problems.push(format!(
+                        "{switch}=true cannot be used with {name}: the endpoint is then the override"
+                    ));
+                }
+            }
+        }
         let extra_roots = match get("SSL_CERT_FILE") {
             None => None,
             Some(path) => match read_pem_certificates(&path) {
@@ -183,15 +197,39 @@ impl StoreSettings {
     }
 }
 
+/// An endpoint override must be a URL with a host, and plain `http://` only on this machine: the
+/// role's session token travels with every request, in the clear over `http://`.
 fn check_endpoint(url: &str) -> Result<(), &'static str> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or("is not an http:// or https:// URL")?;
-    if rest.split(['/', '?', '#']).next().is_none_or(str::is_empty) {
+    let (plain, rest) = match url.strip_prefix("https://") {
+        Some(rest) => (false, rest),
+        None => (
+            true,
+            url.strip_prefix("http://")
+                .ok_or("is not an http:// or https:// URL")?,
+        ),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() {
         return Err("has no host");
     }
+    if plain && !is_loopback(authority) {
+        return Err("is plain http:// to another machine: use https://, or a loopback address");
+    }
     Ok(())
+}
+
+/// `authority` (a host and perhaps a port) names this machine: `localhost`, 127.0.0.0/8 or `[::1]`.
+fn is_loopback(authority: &str) -> bool {
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The file's certificates as PEM, checked now: the HTTP client would only find a bad one on the
@@ -281,6 +319,49 @@ mod tests {
         pairs.pop();
         let settings = StoreSettings::from_lookup(&lookup(&pairs)).expect("valid");
         assert_eq!(settings.endpoint.as_deref(), Some("http://127.0.0.1:1"));
+    }
+
+    #[test]
+    fn refuses_fips_or_dual_stack_with_an_endpoint_override() {
+        for switch in ["AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT"] {
+            let mut pairs = LAMBDA.to_vec();
+            pairs.push(("AWS_ENDPOINT_URL_DYNAMODB", "https://dynamodb.example.com"));
+            pairs.push((switch, "true"));
+            let error = StoreSettings::from_lookup(&lookup(&pairs))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains(switch) && error.contains("AWS_ENDPOINT_URL_DYNAMODB"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_http_only_to_this_machine() {
+        for url in [
+            "http://127.0.0.1:8000",
+            "http://localhost:9001",
+            "http://[::1]:8000",
+            "http://127.1.2.3",
+            "https://dynamodb.example.com",
+        ] {
+            let mut pairs = LAMBDA.to_vec();
+            pairs.push(("AWS_ENDPOINT_URL_DYNAMODB", url));
+            assert!(StoreSettings::from_lookup(&lookup(&pairs)).is_ok(), "{url}");
+        }
+        for url in [
+            "http://dynamodb.example.com",
+            "http://10.0.0.1:8000",
+            "http://localhost.example.com",
+        ] {
+            let mut pairs = LAMBDA.to_vec();
+            pairs.push(("AWS_ENDPOINT_URL_DYNAMODB", url));
+            let error = StoreSettings::from_lookup(&lookup(&pairs))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("plain http://"), "{url}: {error}");
+        }
     }
 
     #[test]
