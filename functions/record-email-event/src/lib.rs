@@ -22,6 +22,16 @@ pub const DEADLINE_MARGIN: Duration = Duration::from_secs(1);
 /// The events of one message written at once (an SES record names up to 50 recipients).
 pub const WRITES_PER_MESSAGE: usize = 10;
 
+/// The invocation's deadline as a point on this process's monotonic clock. A deadline that has
+/// already passed, or leaves less than the margin, is not one Lambda gives (an emulator may send
+/// none): the template's timeout from now stands in for it.
+pub fn deadline_from(deadline: std::time::SystemTime) -> Instant {
+    match deadline.duration_since(std::time::SystemTime::now()) {
+        Ok(left) if left > 2 * DEADLINE_MARGIN => Instant::now() + left,
+        _ => Instant::now() + FUNCTION_TIMEOUT,
+    }
+}
+
 pub struct App {
     /// The logs and their histories.
     pub recorder: Recorder,
