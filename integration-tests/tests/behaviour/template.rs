@@ -187,6 +187,8 @@ fn every_function_crate_is_deployed_from_its_own_folder() {
 fn the_function_timeout_leaves_room_for_the_store_budget() {
     for (binary, _) in functions() {
         let timeout = function(&binary)["Properties"]["Timeout"].as_u64().unwrap();
+        // The consumer's fallback deadline is the template's timeout.
+        assert_eq!(record_email_event::FUNCTION_TIMEOUT.as_secs(), timeout, "{binary}");
         let budget =
             shared::store::client::OPERATION_TIMEOUT + shared::store::client::CONNECT_TIMEOUT;
         assert!(
@@ -354,7 +356,6 @@ fn each_role_allows_exactly_its_functions_actions_on_its_own_resources() {
                 "sqs:ReceiveMessage",
                 "sqs:DeleteMessage",
                 "sqs:GetQueueAttributes",
-                "sqs:ChangeMessageVisibility",
             ] {
                 expected.insert((action.to_owned(), queue.clone()));
             }
@@ -460,6 +461,61 @@ fn every_function_has_a_log_group_with_retention() {
     }
 }
 
+/// The one policy of the queue `queue`.
+fn policy_of(queue: &str) -> &'static Value {
+    let policies: Vec<&Value> = of_type("AWS::SQS::QueuePolicy")
+        .into_iter()
+        .map(|(_, policy)| policy)
+        .filter(|policy| policy["Properties"]["Queues"] == json!([{"Ref": queue}]))
+        .collect();
+    assert_eq!(policies.len(), 1, "one policy for {queue}");
+    policies[0]
+}
+
+#[test]
+fn every_queue_takes_tls_only_and_every_table_is_protected_from_deletion() {
+    for (id, _) in of_type("AWS::SQS::Queue") {
+        let deny = &policy_of(id)["Properties"]["PolicyDocument"]["Statement"][0];
+        assert_eq!(deny["Effect"], "Deny", "{id}");
+        assert_eq!(deny["Principal"], "*", "{id}");
+        assert_eq!(deny["Action"], "sqs:*", "{id}");
+        assert_eq!(target(&deny["Resource"]), *id);
+        assert_eq!(
+            deny["Condition"],
+            json!({"Bool": {"aws:SecureTransport": "false"}}),
+            "{id}"
+        );
+    }
+    for (id, table) in of_type("AWS::DynamoDB::Table") {
+        assert_eq!(
+            table["Properties"]["DeletionProtectionEnabled"], true,
+            "{id}"
+        );
+    }
+}
+
+/// A parameter, off by default, reserves (and caps) each function's concurrency.
+#[test]
+fn each_function_can_have_its_concurrency_reserved_and_none_has_by_default() {
+    let cfn = &templates().cfn;
+    assert_eq!(
+        cfn["Parameters"]["FunctionReservedConcurrency"]["Default"],
+        0
+    );
+    assert_eq!(
+        cfn["Conditions"]["ReservedConcurrency"],
+        json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "FunctionReservedConcurrency"}, 0]}]})
+    );
+    for (binary, _) in functions() {
+        assert_eq!(
+            function(&binary)["Properties"]["ReservedConcurrentExecutions"],
+            json!({"Fn::If": ["ReservedConcurrency", {"Ref": "FunctionReservedConcurrency"},
+                              {"Ref": "AWS::NoValue"}]}),
+            "{binary}"
+        );
+    }
+}
+
 #[test]
 fn email_events_flow_through_a_queue_with_a_dead_letter_queue_and_an_alarm() {
     let mappings = of_type("AWS::Lambda::EventSourceMapping");
@@ -478,10 +534,9 @@ fn email_events_flow_through_a_queue_with_a_dead_letter_queue_and_an_alarm() {
     let dead_letters = target(&redrive["deadLetterTargetArn"]);
     assert!(redrive["maxReceiveCount"].as_u64().unwrap() >= 2);
     let watched = alarms_on("AWS/SQS", "ApproximateNumberOfMessagesVisible");
-    assert_eq!(
-        watched,
-        vec![dead_letters],
-        "one alarm on the dead-letter queue"
+    assert!(
+        watched.contains(&dead_letters),
+        "an alarm on the dead-letter queue: {watched:?}"
     );
     // The consumer computes expiry from the retention, and the logs function stops serving a log
     // at that expiry: both read the one parameter.
@@ -719,7 +774,6 @@ fn ses_events_reach_the_queue_only_when_enabled_and_only_from_this_configuration
         "AWS::SES::ConfigurationSet",
         "AWS::SES::ConfigurationSetEventDestination",
         "AWS::Events::Rule",
-        "AWS::SQS::QueuePolicy",
     ];
     for kind in conditioned {
         let found = of_type(kind);
@@ -777,11 +831,12 @@ fn ses_events_reach_the_queue_only_when_enabled_and_only_from_this_configuration
     assert_eq!(rule["Targets"].as_array().unwrap().len(), 1);
     assert_eq!(target(&rule["Targets"][0]["Arn"]), queue);
 
-    let policy = &of_type("AWS::SQS::QueuePolicy")[0].1["Properties"];
-    assert_eq!(policy["Queues"], json!([{"Ref": queue}]));
-    let statements = policy["PolicyDocument"]["Statement"].as_array().unwrap();
-    assert_eq!(statements.len(), 1);
-    let statement = &statements[0];
+    let policy = &policy_of(&queue)["Properties"];
+    // With SES events on, the queue's policy also lets that rule, and only it, send.
+    let allow = &policy["PolicyDocument"]["Statement"][1]["Fn::If"];
+    assert_eq!(allow[0], "SesEvents");
+    assert_eq!(allow[2], json!({"Ref": "AWS::NoValue"}));
+    let statement = &allow[1];
     assert_eq!(statement["Effect"], "Allow");
     assert_eq!(
         statement["Principal"],
@@ -794,6 +849,22 @@ fn ses_events_reach_the_queue_only_when_enabled_and_only_from_this_configuration
         *rule_id,
         "only that rule may send"
     );
+    // What the rule cannot deliver is kept in a dead-letter queue of its own, which only the
+    // rule may send to and an alarm watches.
+    let kept = target(&rule["Targets"][0]["DeadLetterConfig"]["Arn"]);
+    assert_eq!(resources()[&kept]["Condition"], "SesEvents");
+    let kept_policy = policy_of(&kept);
+    assert_eq!(kept_policy["Condition"], "SesEvents");
+    let allow = &kept_policy["Properties"]["PolicyDocument"]["Statement"][1];
+    assert_eq!(
+        allow["Principal"],
+        json!({"Service": "events.amazonaws.com"})
+    );
+    assert_eq!(
+        target(&allow["Condition"]["ArnEquals"]["aws:SourceArn"]),
+        *rule_id
+    );
+    assert!(alarms_on("AWS/SQS", "ApproximateNumberOfMessagesVisible").contains(&kept));
 
     let delivery_alarms: Vec<&Value> = of_type("AWS::CloudWatch::Alarm")
         .into_iter()
