@@ -188,7 +188,11 @@ fn the_function_timeout_leaves_room_for_the_store_budget() {
     for (binary, _) in functions() {
         let timeout = function(&binary)["Properties"]["Timeout"].as_u64().unwrap();
         // The consumer's fallback deadline is the template's timeout.
-        assert_eq!(record_email_event::FUNCTION_TIMEOUT.as_secs(), timeout, "{binary}");
+        assert_eq!(
+            record_email_event::FUNCTION_TIMEOUT.as_secs(),
+            timeout,
+            "{binary}"
+        );
         let budget =
             shared::store::client::OPERATION_TIMEOUT + shared::store::client::CONNECT_TIMEOUT;
         assert!(
