@@ -110,6 +110,8 @@ async fn authentication_comes_before_validation(delivery: PathDelivery) {
         ApiRequest::post("/api/v1/customers", "x".repeat(100 * 1024)),
         ApiRequest::get("/api/v1/customers/not-an-address"),
         ApiRequest::get("/api/v1/customers/a@example.com/logs").query("count", "0"),
+        ApiRequest::get("/api/v1/logs/log%20with%20space"),
+        ApiRequest::get("/api/v1/logs/log%20with%20space/events"),
     ] {
         let reply = api.send(request.header("x-swu-api-key", "wrong")).await;
         reply.assert_error(403);
