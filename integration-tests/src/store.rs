@@ -82,6 +82,34 @@ impl TestStore {
         }
     }
 
+    /// Applies one email event of our own format (as JSON) straight to the tables, as the consumer
+    /// would, with logs kept `retention_seconds` after their send time.
+    pub async fn record(&self, event: serde_json::Value, retention_seconds: u64) {
+        let event = shared::EmailEvent::parse(&event.to_string()).expect("a valid event");
+        self.recorder()
+            .apply(&event, retention_seconds)
+            .await
+            .expect("recorded");
+    }
+
+    /// Hands each body to the consumer as a batch of its own, in order (logs kept for ever); the
+    /// ids of the messages it asked the queue to retry.
+    pub async fn deliver_each(&self, bodies: &[String]) -> Vec<String> {
+        let consumer = record_email_event::App {
+            recorder: self.recorder(),
+            retention_seconds: u64::MAX / 4,
+        };
+        let mut failed = Vec::new();
+        for body in bodies {
+            let response = consumer
+                .handle(crate::sqs_batch(std::slice::from_ref(body)))
+                .await
+                .expect("the consumer answers");
+            failed.extend(crate::failed_ids(&response));
+        }
+        failed
+    }
+
     /// What every route's request ([`crate::every_route`]) needs to succeed: the customer it names
     /// and a log with the id it names.
     pub async fn seed_every_route(&self) {

@@ -100,18 +100,8 @@ fn delivery(seconds: u64, recipients: &[&str], destination: &[&str]) -> String {
     )
 }
 
-/// Each body as its own batch, in order; the ids of the ones that failed.
 async fn deliver(store: &TestStore, bodies: &[String]) -> Vec<String> {
-    let app = app(store.recorder());
-    let mut failed = Vec::new();
-    for body in bodies {
-        let response = app
-            .handle(sqs_batch(std::slice::from_ref(body)))
-            .await
-            .unwrap();
-        failed.extend(failed_ids(&response));
-    }
-    failed
+    store.deliver_each(bodies).await
 }
 
 /// The address's logs as the API serves them.

@@ -7,7 +7,6 @@ use integration_tests::{
     Api, ApiRequest, FIXED_NOW, LOGS_TABLE, PathDelivery, TestStore, fixed_now,
 };
 use serde_json::{Value, json};
-use shared::EmailEvent;
 use shared::model::event::Status;
 use shared::store::schema::log_sort_key;
 
@@ -28,12 +27,7 @@ const RETENTION: u64 = 30 * 24 * 3600;
 const ADDRESS: &str = "matt@sendwithus.com";
 
 async fn record(store: &TestStore, event: Value) {
-    let event = EmailEvent::parse(&event.to_string()).expect("a valid event");
-    store
-        .recorder()
-        .apply(&event, RETENTION)
-        .await
-        .expect("recorded");
+    store.record(event, RETENTION).await;
 }
 
 async fn sent(store: &TestStore, log_id: &str, created: u64) {

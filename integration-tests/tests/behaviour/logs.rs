@@ -3,7 +3,6 @@
 use integration_tests::{Api, ApiRequest, LOGS_TABLE, PathDelivery, TestStore};
 use integration_tests::{FIXED_NOW, fixed_now};
 use serde_json::{Value, json};
-use shared::EmailEvent;
 
 integration_tests::in_both_deliveries!(
     a_log_past_its_retention_is_never_served,
@@ -23,12 +22,7 @@ integration_tests::in_both_deliveries!(
 const RETENTION: u64 = 30 * 24 * 3600;
 
 async fn record(store: &TestStore, event: Value) {
-    let event = EmailEvent::parse(&event.to_string()).expect("a valid event");
-    store
-        .recorder()
-        .apply(&event, RETENTION)
-        .await
-        .expect("recorded");
+    store.record(event, RETENTION).await;
 }
 
 async fn sent(store: &TestStore, email: &str, log_id: &str, created: u64) {

@@ -3,7 +3,7 @@
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use integration_tests::fixed_now;
-use integration_tests::{Api, ApiRequest, PathDelivery, TestStore, failed_ids, sqs_batch};
+use integration_tests::{Api, ApiRequest, PathDelivery, TestStore};
 use serde_json::{Value, json};
 
 const MESSAGE_ID: &str = "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000";
@@ -128,19 +128,7 @@ fn open() -> String {
 }
 
 async fn deliver(store: &TestStore, bodies: &[String]) -> Vec<String> {
-    let app = record_email_event::App {
-        recorder: store.recorder(),
-        retention_seconds: u64::MAX / 4,
-    };
-    let mut failed = Vec::new();
-    for body in bodies {
-        failed.extend(failed_ids(
-            &app.handle(sqs_batch(std::slice::from_ref(body)))
-                .await
-                .unwrap(),
-        ));
-    }
-    failed
+    store.deliver_each(bodies).await
 }
 
 async fn log_of(store: &TestStore, address: &str) -> Value {

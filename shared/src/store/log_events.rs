@@ -16,6 +16,7 @@ use crate::store::history::HistoryStore;
 use crate::store::logs::LogStore;
 use crate::store::schema::{LOGS, LOGS_SORT_KEY, log_sort_key};
 use crate::store::update::Update;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 /// What applying an event did to its log.
@@ -99,6 +100,17 @@ where
 }
 
 impl Recorder {
+    /// `update` as an `UpdateItem` of `event`'s log.
+    fn write(&self, update: Update, event: &EmailEvent) -> UpdateItemFluentBuilder {
+        update
+            .request(&self.logs.client, &self.logs.table)
+            .key(LOGS.partition_key.name, s(event.email.as_str()))
+            .key(
+                LOGS_SORT_KEY,
+                s(&log_sort_key(event.created, event.log_id())),
+            )
+    }
+
     /// Applies one email event: its log, its history entry and, for an open or a click, the
     /// count of distinct ones, written concurrently (they touch different attributes or items).
     pub async fn apply(
@@ -133,13 +145,8 @@ impl Recorder {
         let mut update = Update::default();
         identify(&mut update, event, expires_at);
         update.add_to_set(attribute, &entry.id());
-        let result = update
-            .request(&self.logs.client, &self.logs.table)
-            .key(LOGS.partition_key.name, s(event.email.as_str()))
-            .key(
-                LOGS_SORT_KEY,
-                s(&log_sort_key(event.created, event.log_id())),
-            )
+        let result = self
+            .write(update, event)
             .condition_expression(format!(
                 "attribute_not_exists(#{attribute}) OR size(#{attribute}) < :two"
             ))
@@ -200,13 +207,8 @@ impl Recorder {
                 &status_condition
             }
         };
-        let result = update
-            .request(&self.logs.client, &self.logs.table)
-            .key(LOGS.partition_key.name, s(event.email.as_str()))
-            .key(
-                LOGS_SORT_KEY,
-                s(&log_sort_key(event.created, event.log_id())),
-            )
+        let result = self
+            .write(update, event)
             .condition_expression(condition)
             .send()
             .await;
