@@ -21,7 +21,9 @@ SEED = "20261127"
 # Each phase's size: together well over 1,000 requests, in about a minute here.
 RUNS = [
     ("examples,fuzzing", "200", {}),
-    ("stateful", "10", {}),
+    # Enough scenarios that every declared link is followed in every run (10 missed one at times
+    # once the logs-by-id routes gave the state machine more paths).
+    ("stateful", "25", {}),
     ("coverage", "10", {"SWU_COVERAGE_RUN": "1"}),
 ]
 # A guard against a hang only; the run's length is what the bounds above make it.
