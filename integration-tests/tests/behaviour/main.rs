@@ -1,6 +1,7 @@
 //! Behaviour tests: every row of the wire contract, each handler driven with API Gateway HTTP API
 //! (v2) events against a real DynamoDB-compatible server on 127.0.0.1.
 
+mod admin;
 mod auth;
 mod bad_input;
 mod copies;

@@ -81,6 +81,35 @@ impl CustomerStore {
         Ok(())
     }
 
+    /// Moves an existing customer's `created` back to `created` when that is earlier (an import
+    /// keeps the original time); a later one, or no such customer, changes nothing.
+    pub async fn keep_created_no_later_than(
+        &self,
+        email: &Email,
+        created: u64,
+    ) -> Result<(), ApiError> {
+        let (key_name, key) = Self::key(email);
+        let mut update = Update::default();
+        update.set("created", AttributeValue::N(created.to_string()));
+        let result = update
+            .request(&self.client, &self.table)
+            .key(key_name, key)
+            .condition_expression("#created > :created")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(classify("UpdateItem customers", err)),
+        }
+    }
+
     /// Deletes the customer if there is one; deleting an absent customer is no error.
     pub async fn delete(&self, email: &Email) -> Result<(), ApiError> {
         let (key_name, key) = Self::key(email);
