@@ -145,3 +145,90 @@ pub async fn import_events(consumer: &record_email_event::App, text: &str) -> Su
     progress.finish();
     summary
 }
+
+/// The events that rebuild `log` (its send, and every entry of its history) in the queue's format,
+/// so that `import-events` gives back the same log.
+fn log_events(
+    log: &shared::Log,
+    entries: &[(shared::model::event::LogEntry, shared::model::event::Scope)],
+) -> Vec<serde_json::Value> {
+    use shared::model::event::Status;
+    let mut events = Vec::new();
+    if log.sent_recorded {
+        let mut sent = serde_json::json!({"event": "sent", "log_id": log.log_id,
+            "email": log.email, "created": log.created_at});
+        for (name, value) in [
+            ("recipient_name", &log.recipient_name),
+            ("email_id", &log.email_id),
+            ("email_name", &log.email_name),
+            ("email_version", &log.email_version),
+        ] {
+            if let Some(value) = value {
+                sent[name] = value.clone().into();
+            }
+        }
+        events.push(sent);
+    }
+    for (entry, scope) in entries {
+        let the_send =
+            entry.status == Status::Sent && entry.at == log.created_at && entry.message.is_none();
+        if the_send && log.sent_recorded {
+            continue;
+        }
+        let mut status = serde_json::json!({"event": "status", "log_id": log.log_id,
+            "email": log.email, "created": log.created_at, "status": entry.status.as_str(),
+            "at": entry.at, "scope": scope.as_str()});
+        if let Some(message) = &entry.message {
+            status["message"] = message.clone().into();
+        }
+        events.push(status);
+    }
+    events
+}
+
+/// `export DIR`: every customer (`customers.jsonl`) and every log with its events (`logs.jsonl`,
+/// events in the queue's format), in the forms `import-customers` and `import-events` read back.
+pub async fn export(
+    customers: &CustomerStore,
+    logs: &shared::LogStore,
+    history: &shared::store::history::HistoryStore,
+    dir: &std::path::Path,
+) -> Result<(usize, usize), String> {
+    use std::io::Write;
+    let store = |e: ApiError| format!("the store: {e}");
+    let file = |name: &str| {
+        std::fs::File::create(dir.join(name))
+            .map(std::io::BufWriter::new)
+            .map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut out = file("customers.jsonl")?;
+    let every_customer = customers.all().await.map_err(store)?;
+    for customer in &every_customer {
+        let line = serde_json::json!({"email": customer.email, "locale": customer.locale,
+                                      "created": customer.created});
+        writeln!(out, "{line}").map_err(|e| e.to_string())?;
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    let every_log = logs.all().await.map_err(store)?;
+    let progress = Progress::new("logs", every_log.len() as u64);
+    let mut out = file("logs.jsonl")?;
+    for log in &every_log {
+        let id = shared::model::log::LogId::parse(&log.log_id).map_err(|e| e.to_string())?;
+        let mut entries = history.scoped_entries(&id, 0).await.map_err(store)?;
+        if entries.is_empty() {
+            entries = log
+                .known_entries()
+                .into_iter()
+                .map(|entry| (entry, shared::model::event::Scope::Recipient))
+                .collect();
+        }
+        for event in log_events(log, &entries) {
+            writeln!(out, "{event}").map_err(|e| e.to_string())?;
+        }
+        progress.inc();
+    }
+    progress.finish();
+    out.flush().map_err(|e| e.to_string())?;
+    Ok((every_customer.len(), every_log.len()))
+}

@@ -30,6 +30,16 @@ enum Command {
         #[arg(long, default_value_t = shared::config::DEFAULT_RETENTION_DAYS)]
         retention_days: u64,
     },
+    /// Every customer and every log with its events, as JSON Lines (customers.jsonl, logs.jsonl)
+    /// that import-customers and import-events read back.
+    Export { dir: PathBuf },
+    /// Forgets a person: the customer, every log and every event under the address. Later events
+    /// for it are dropped, unless --allow-future (which also lifts an earlier erase's ban).
+    Erase {
+        email: String,
+        #[arg(long)]
+        allow_future: bool,
+    },
 }
 
 #[tokio::main]
@@ -78,6 +88,59 @@ async fn main() -> ExitCode {
                 customers_admin::import_events(&consumer, &text).await,
                 "events",
             )
+        }
+        Command::Export { dir } => {
+            let customers = shared::CustomerStore::new(client.clone(), table(&CUSTOMERS));
+            let logs = shared::LogStore::new(client.clone(), table(&LOGS));
+            let history = shared::store::history::HistoryStore::new(client, table(&LOG_EVENTS));
+            return match customers_admin::export(&customers, &logs, &history, dir).await {
+                Ok((customers, logs)) => {
+                    println!(
+                        "export: {customers} customers, {logs} logs in {}",
+                        dir.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(message) => fail(&message),
+            };
+        }
+        Command::Erase {
+            email,
+            allow_future,
+        } => {
+            let Ok(email) = shared::Email::parse(email) else {
+                return fail("that is not an address the API would store");
+            };
+            let erased = shared::store::erasure::erase(
+                &client,
+                &table(&CUSTOMERS),
+                &table(&LOGS),
+                &table(&LOG_EVENTS),
+                &email,
+            )
+            .await;
+            let listed = shared::store::erasure::ErasedList::new(client.clone(), table(&LOGS))
+                .set(&email, !allow_future)
+                .await;
+            return match (erased, listed) {
+                (Ok(erased), Ok(())) => {
+                    // The receipt: counts and time, never the address.
+                    println!(
+                        "erased at {} (Unix seconds): {} customer, {} logs, {} events; later events for the address are {}",
+                        shared::clock::unix_now(),
+                        erased.customers,
+                        erased.logs,
+                        erased.events,
+                        if *allow_future {
+                            "recorded again"
+                        } else {
+                            "dropped"
+                        }
+                    );
+                    ExitCode::SUCCESS
+                }
+                (Err(error), _) | (_, Err(error)) => fail(&format!("the store: {error}")),
+            };
         }
     };
     let (summary, what) = summary;

@@ -90,11 +90,12 @@ impl App {
         }))
         .await;
         let mut response = SqsBatchResponse::default();
-        let (mut applied, mut reflected) = (0, 0);
+        let (mut applied, mut reflected, mut erased) = (0, 0, 0);
         for (message, outcome) in batch.records.iter().zip(outcomes) {
             match outcome {
                 Ok(Outcome::Applied) => applied += 1,
                 Ok(Outcome::AlreadyReflected) => reflected += 1,
+                Ok(Outcome::Erased) => erased += 1,
                 Err(error) => {
                     let Some(id) = message.message_id.clone() else {
                         return Err(
@@ -110,6 +111,7 @@ impl App {
             messages = batch.records.len(),
             applied,
             already_reflected = reflected,
+            erased,
             failed = response.batch_item_failures.len(),
             "batch recorded"
         );
@@ -145,6 +147,8 @@ impl App {
             .await?;
         Ok(if outcomes.contains(&Outcome::Applied) {
             Outcome::Applied
+        } else if outcomes.iter().all(|outcome| *outcome == Outcome::Erased) {
+            Outcome::Erased
         } else {
             Outcome::AlreadyReflected
         })

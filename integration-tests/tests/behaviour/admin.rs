@@ -135,3 +135,194 @@ async fn events_replayed_in_any_order_leave_the_logs_the_consumer_leaves() {
         assert_eq!(sorted(store.items(LOGS_TABLE).await), expected, "{order:?}");
     }
 }
+
+/// Everything the API says about `addresses` and their logs: what a round trip must keep.
+async fn what_the_api_says(store: &TestStore, addresses: &[&str]) -> Vec<(String, String)> {
+    use integration_tests::{Api, ApiRequest, PathDelivery, fixed_now};
+    let api = Api::new(store, fixed_now, PathDelivery::Decoded);
+    let mut said = Vec::new();
+    for address in addresses {
+        for path in [
+            format!("/api/v1/customers/{address}"),
+            format!("/api/v1/customers/{address}/logs"),
+        ] {
+            let reply = api.send(ApiRequest::get(&path)).await;
+            said.push((path.clone(), format!("{} {}", reply.status, reply.body)));
+            if path.ends_with("/logs") {
+                for log in reply.json()["logs"].as_array().unwrap() {
+                    let id = log["id"].as_str().unwrap();
+                    for path in [
+                        format!("/api/v1/logs/{id}"),
+                        format!("/api/v1/logs/{id}/events"),
+                    ] {
+                        let reply = api.send(ApiRequest::get(&path)).await;
+                        said.push((path, format!("{} {}", reply.status, reply.body)));
+                    }
+                }
+            }
+        }
+    }
+    said
+}
+
+fn ses(event_type: &str, part: &str, body: serde_json::Value) -> String {
+    let mut detail = json!({"eventType": event_type, "mail": {
+        "timestamp": "2021-10-01T10:00:00.000Z", "messageId": "ses-1",
+        "destination": ["a@example.com", "b@example.com"],
+        "commonHeaders": {"to": ["A <a@example.com>, B <b@example.com>"], "subject": "Hi"}}});
+    detail[part] = body;
+    json!({"source": "aws.ses", "detail-type": event_type, "detail": detail}).to_string()
+}
+
+/// A history with a bit of everything: our own events, SES's message-wide ones, a bounce, two
+/// distinct opens.
+fn history() -> Vec<String> {
+    let mut events: Vec<String> = [
+        json!({"event": "sent", "log_id": "log_1", "email": "c@example.com", "created": 100,
+               "recipient_name": "C", "email_id": "tem_1", "email_name": "Welcome"}),
+        json!({"event": "status", "log_id": "log_1", "email": "c@example.com", "created": 100,
+               "status": "opened", "at": 120}),
+        json!({"event": "status", "log_id": "log_1", "email": "c@example.com", "created": 100,
+               "status": "opened", "at": 140, "message": "again"}),
+        json!({"event": "status", "log_id": "log_2", "email": "c@example.com", "created": 200,
+               "status": "spam", "at": 210}),
+    ]
+    .iter()
+    .map(|event| event.to_string())
+    .collect();
+    events.push(ses("Send", "send", json!({})));
+    events.push(ses(
+        "Bounce",
+        "bounce",
+        json!({"bouncedRecipients": [{"emailAddress": "a@example.com"}],
+               "timestamp": "2021-10-01T10:00:05.000Z"}),
+    ));
+    events.push(ses(
+        "Open",
+        "open",
+        json!({"timestamp": "2021-10-01T10:09:00.000Z"}),
+    ));
+    events
+}
+
+#[tokio::test]
+async fn export_then_import_into_empty_tables_gives_the_same_answers() {
+    let addresses = ["a@example.com", "b@example.com", "c@example.com"];
+    let source = TestStore::start().await;
+    for address in addresses {
+        source
+            .customers()
+            .upsert(&integration_tests::addr(address), None, 50)
+            .await
+            .unwrap();
+    }
+    assert!(source.deliver_each(&history()).await.is_empty());
+    let before = what_the_api_says(&source, &addresses).await;
+    assert!(before.iter().any(|(_, said)| said.contains("re_opened")));
+    assert!(before.iter().any(|(_, said)| said.contains("bounced")));
+
+    let dir = std::env::temp_dir().join(format!("swu-export-{}", std::process::id()));
+    let (customers, logs) =
+        customers_admin::export(&source.customers(), &source.logs(), &source.history(), &dir)
+            .await
+            .unwrap();
+    assert_eq!((customers, logs), (3, 4));
+
+    let target = TestStore::start().await;
+    let customers_file = dir.join("customers.jsonl");
+    let rows = customer_rows(
+        &customers_file,
+        &std::fs::read_to_string(&customers_file).unwrap(),
+    );
+    let imported = import_customers(&target.customers(), rows, FIXED_NOW).await;
+    assert_eq!((imported.written, imported.refused.len()), (3, 0));
+    let consumer = record_email_event::App {
+        recorder: target.recorder(),
+        retention_seconds: u64::MAX / 4,
+    };
+    let events = std::fs::read_to_string(dir.join("logs.jsonl")).unwrap();
+    let replayed = import_events(&consumer, &events).await;
+    assert!(replayed.refused.is_empty(), "{replayed:?}");
+    assert_eq!(what_the_api_says(&target, &addresses).await, before);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn erase_forgets_one_person_keeps_everyone_else_and_drops_their_later_events() {
+    use shared::store::erasure::{ErasedList, erase};
+    let store = TestStore::start().await;
+    for address in ["a@example.com", "c@example.com"] {
+        store
+            .customers()
+            .upsert(&integration_tests::addr(address), None, 50)
+            .await
+            .unwrap();
+    }
+    assert!(store.deliver_each(&history()).await.is_empty());
+    let keep = ["b@example.com", "a@example.com"];
+    let before = what_the_api_says(&store, &keep).await;
+    let (customers, logs, events) = tables(&store).await;
+    let c = integration_tests::addr("c@example.com");
+    let erased = erase(
+        &store.client,
+        CUSTOMERS_TABLE,
+        LOGS_TABLE,
+        integration_tests::LOG_EVENTS_TABLE,
+        &c,
+    )
+    .await
+    .unwrap();
+    assert_eq!((erased.customers, erased.logs, erased.events), (1, 2, 4));
+    ErasedList::new(store.client.clone(), LOGS_TABLE)
+        .set(&c, true)
+        .await
+        .unwrap();
+    let (customers_after, logs_after, events_after) = tables(&store).await;
+    assert_eq!(customers_after.len(), customers.len() - 1);
+    // The erased list's one item replaces the two logs.
+    assert_eq!(logs_after.len(), logs.len() - 2 + 1);
+    assert_eq!(events_after.len(), events.len() - 4);
+    let everything = format!("{customers_after:?}{logs_after:?}{events_after:?}");
+    assert!(
+        !everything.contains("c@example.com"),
+        "no trace of the address"
+    );
+    assert_eq!(
+        what_the_api_says(&store, &keep).await,
+        before,
+        "nobody else changed"
+    );
+
+    // A later event for the erased address is dropped, and not retried.
+    let later =
+        json!({"event": "sent", "log_id": "log_9", "email": "C@Example.com", "created": 900})
+            .to_string();
+    assert!(
+        store
+            .deliver_each(std::slice::from_ref(&later))
+            .await
+            .is_empty()
+    );
+    assert_eq!(store.items(LOGS_TABLE).await.len(), logs_after.len());
+    // Lifted, the next one is recorded.
+    ErasedList::new(store.client.clone(), LOGS_TABLE)
+        .set(&c, false)
+        .await
+        .unwrap();
+    assert!(store.deliver_each(&[later]).await.is_empty());
+    let recorded = what_the_api_says(&store, &["c@example.com"]).await;
+    assert!(
+        recorded
+            .iter()
+            .any(|(path, _)| path == "/api/v1/logs/log_9"),
+        "{recorded:?}"
+    );
+}
+
+async fn tables(store: &TestStore) -> (Vec<Item>, Vec<Item>, Vec<Item>) {
+    (
+        store.items(CUSTOMERS_TABLE).await,
+        store.items(LOGS_TABLE).await,
+        store.items(integration_tests::LOG_EVENTS_TABLE).await,
+    )
+}

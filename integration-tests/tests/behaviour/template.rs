@@ -277,6 +277,7 @@ fn store_actions(binary: &str) -> Vec<(&'static str, TableSpec, bool)> {
         ],
         "record-email-event" => vec![
             ("dynamodb:UpdateItem", LOGS, false),
+            ("dynamodb:GetItem", LOGS, false),
             ("dynamodb:PutItem", LOG_EVENTS, false),
         ],
         "route-not-found" => vec![],

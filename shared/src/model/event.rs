@@ -277,6 +277,16 @@ pub struct LogEntry {
     pub message: Option<String>,
 }
 
+impl Scope {
+    /// The name an event of our own format gives it (`"scope"`, optional, `recipient` by default).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Recipient => "recipient",
+            Scope::Message => "message",
+        }
+    }
+}
+
 impl LogEntry {
     /// The entry's identity: a digest of its status, time and message (32 hex digits), so two
     /// deliveries of one event are one entry, and two events that differ in any of them are two.
@@ -355,7 +365,13 @@ impl EmailEvent {
                     status,
                     message: optional_text(&object, "message")?,
                     at: seconds(&object, "at")?,
-                    scope: Scope::Recipient,
+                    scope: match object.get("scope").and_then(serde_json::Value::as_str) {
+                        None | Some("recipient") => Scope::Recipient,
+                        Some("message") => Scope::Message,
+                        Some(_) => {
+                            return Err(bad("scope", "scope must be \"recipient\" or \"message\""));
+                        }
+                    },
                 })
             }
             _ => return Err(bad("event", "event must be \"sent\" or \"status\"")),
@@ -393,6 +409,14 @@ impl EmailEvent {
 
     pub fn log_id(&self) -> &str {
         &self.log_id
+    }
+
+    /// Whom the event is about: a status event's scope; a send is the recipient's.
+    pub fn scope(&self) -> Scope {
+        match &self.kind {
+            EventKind::Status(change) => change.scope,
+            EventKind::Sent(_) => Scope::Recipient,
+        }
     }
 
     /// The entry this event adds to its log's history.
@@ -536,9 +560,24 @@ mod tests {
             r#"{"event":"status","log_id":"l","email":"m@example.com","created":5,"status":"opened"}"#,
             r#"{"event":"sent","log_id":"l","email":"m@example.com","created":5.5}"#,
             r#"{"event":"sent","log_id":"l","email":"m@example.com","created":5,"email_id":7}"#,
+            r#"{"event":"status","log_id":"l","email":"m@example.com","created":5,"status":"opened","at":6,"scope":"everyone"}"#,
         ] {
             assert!(EmailEvent::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_status_event_may_say_it_concerns_the_whole_message() {
+        let event = |scope: &str| {
+            EmailEvent::parse(&format!(
+                r#"{{"event":"status","log_id":"l","email":"m@example.com","created":5,"status":"opened","at":6{scope}}}"#
+            ))
+            .unwrap()
+            .scope()
+        };
+        assert_eq!(event(""), Scope::Recipient);
+        assert_eq!(event(r#","scope":"recipient""#), Scope::Recipient);
+        assert_eq!(event(r#","scope":"message""#), Scope::Message);
     }
 
     #[test]

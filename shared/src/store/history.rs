@@ -3,7 +3,7 @@
 //! rewrites the same item and `GET /logs/{log_id}/events` is one `Query`, oldest first.
 
 use crate::model::error::ApiError;
-use crate::model::event::{LogEntry, Status};
+use crate::model::event::{LogEntry, Scope, Status};
 use crate::model::log::LogId;
 use crate::store::failure::classify;
 use crate::store::schema::{LOG_EVENTS, entry_sort_key};
@@ -38,6 +38,9 @@ struct StoredEntry {
     log_created: u64,
     /// DynamoDB's TTL: the log's own expiry.
     expires_at: u64,
+    /// `message` for a message-wide event (see `model::event::Scope`); absent for a recipient's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
 }
 
 impl HistoryStore {
@@ -56,6 +59,7 @@ impl HistoryStore {
         log_created: u64,
         expires_at: u64,
         entry: &LogEntry,
+        scope: Scope,
     ) -> Result<(), ApiError> {
         let stored = StoredEntry {
             log_id: log_id.to_owned(),
@@ -65,6 +69,7 @@ impl HistoryStore {
             message: entry.message.clone(),
             log_created,
             expires_at,
+            scope: (scope == Scope::Message).then(|| scope.as_str().to_owned()),
         };
         let item = serde_dynamo::to_item(stored).map_err(|_| ApiError::Internal)?;
         let request = self
@@ -82,6 +87,20 @@ impl HistoryStore {
     /// The log's entries, oldest first, at most [`MAX_ENTRIES`]; none of a log sent before
     /// `oldest` (past its retention). Follows DynamoDB's pages until done.
     pub async fn entries(&self, log_id: &LogId, oldest: u64) -> Result<Vec<LogEntry>, ApiError> {
+        Ok(self
+            .scoped_entries(log_id, oldest)
+            .await?
+            .into_iter()
+            .map(|(entry, _)| entry)
+            .collect())
+    }
+
+    /// As [`HistoryStore::entries`], each with the scope of the event that made it.
+    pub async fn scoped_entries(
+        &self,
+        log_id: &LogId,
+        oldest: u64,
+    ) -> Result<Vec<(LogEntry, Scope)>, ApiError> {
         let mut entries = Vec::new();
         let mut start = None;
         loop {
@@ -110,11 +129,18 @@ impl HistoryStore {
                     return Err(ApiError::Internal);
                 };
                 if stored.log_created >= oldest {
-                    entries.push(LogEntry {
-                        status,
-                        at: stored.at,
-                        message: stored.message,
-                    });
+                    let scope = match stored.scope.as_deref() {
+                        Some("message") => Scope::Message,
+                        _ => Scope::Recipient,
+                    };
+                    entries.push((
+                        LogEntry {
+                            status,
+                            at: stored.at,
+                            message: stored.message,
+                        },
+                        scope,
+                    ));
                 }
             }
             start = output.last_evaluated_key;
@@ -141,6 +167,7 @@ mod tests {
                 message: None,
                 log_created: 1,
                 expires_at: 9,
+                scope: None,
             })
             .unwrap();
         for key in [

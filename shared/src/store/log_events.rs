@@ -1,5 +1,7 @@
 //! Email events written, so that every arrival order of a log's events ends in the same log (the
 //! rules are in `model::event`). Each event is, at once:
+//! - first, one `GetItem` of the list of erased addresses (`store::erasure`): an erased person's
+//!   event is dropped, and nothing below is written;
 //! - one conditional `UpdateItem` of the log: the send's fields, or the status if it outranks the
 //!   one applied;
 //! - one `PutItem` of its entry in the log's history (`store::history`), the same item however
@@ -11,6 +13,7 @@
 
 use crate::model::error::ApiError;
 use crate::model::event::{EmailEvent, EventKind, LogEntry, Scope, Status};
+use crate::store::erasure::ErasedList;
 use crate::store::failure::classify;
 use crate::store::history::HistoryStore;
 use crate::store::logs::LogStore;
@@ -26,6 +29,8 @@ pub enum Outcome {
     Applied,
     /// A duplicate or a stale status: the log already reflects it.
     AlreadyReflected,
+    /// The address was erased with future events refused: nothing was written.
+    Erased,
 }
 
 /// The last key of a status event's order: events of the same second and status are ordered by
@@ -118,12 +123,22 @@ impl Recorder {
         event: &EmailEvent,
         retention_seconds: u64,
     ) -> Result<Outcome, ApiError> {
+        // One small read first: an erased person's logs never come back (`store::erasure`).
+        let erased = ErasedList::new(self.logs.client.clone(), self.logs.table.clone());
+        if erased.contains(&event.email).await? {
+            return Ok(Outcome::Erased);
+        }
         let expires_at = event.created.saturating_add(retention_seconds);
         let entry = event.entry();
         let (outcome, (), ()) = futures::try_join!(
             self.apply_to_log(event, expires_at),
-            self.history
-                .keep(event.log_id(), event.created, expires_at, &entry),
+            self.history.keep(
+                event.log_id(),
+                event.created,
+                expires_at,
+                &entry,
+                event.scope()
+            ),
             self.count_distinct(event, expires_at, &entry),
         )?;
         Ok(outcome)

@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod customers;
+pub mod erasure;
 pub mod failure;
 pub mod history;
 pub mod log_events;
