@@ -2,6 +2,7 @@
 //! address or locale the API refuses is refused here too) and every write the store layer's, so
 //! the tables end as the API and the consumer would leave them.
 
+pub mod migrate;
 pub mod progress;
 pub mod rows;
 
@@ -36,7 +37,7 @@ impl Summary {
 
 /// Writes one customer row: created (or updated) as `POST /customers` would, then its `created`
 /// moved back to the row's when that is earlier. A second run changes nothing.
-async fn write_customer(
+pub(crate) async fn write_customer(
     customers: &CustomerStore,
     row: &CustomerRow,
     now: u64,

@@ -40,6 +40,44 @@ enum Command {
         #[arg(long)]
         allow_future: bool,
     },
+    /// Copies each address of a file (one a line) from a sendwithus-compatible API: the customer,
+    /// all of its logs and each log's events, with their ids and times. The key is read from
+    /// SENDWITHUS_API_KEY, never from the command line. Resumable: addresses done are noted (as
+    /// digests) in --state and skipped by a run again.
+    Migrate {
+        /// The source's base, up to and with /api/v1.
+        #[arg(long, default_value = "https://api.sendwithus.com/api/v1")]
+        from: String,
+        #[arg(long)]
+        addresses: PathBuf,
+        /// Requests a second to the source, over all concurrent ones.
+        #[arg(long, default_value_t = 5.0)]
+        rate: f64,
+        /// Addresses read at once.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        #[arg(long, default_value = "migrate.state")]
+        state: PathBuf,
+        /// Days a log is kept after its send time, as the stack's EmailLogRetentionDays.
+        #[arg(long, default_value_t = shared::config::DEFAULT_RETENTION_DAYS)]
+        retention_days: u64,
+    },
+}
+
+/// The consumer's own code, on the tables here.
+fn consumer(
+    client: &aws_sdk_dynamodb::Client,
+    table: impl Fn(&shared::store::schema::TableSpec) -> String,
+    retention_days: u64,
+) -> record_email_event::App {
+    use shared::store::schema::{LOG_EVENTS, LOGS};
+    record_email_event::App {
+        recorder: shared::store::log_events::Recorder {
+            logs: shared::LogStore::new(client.clone(), table(&LOGS)),
+            history: shared::store::history::HistoryStore::new(client.clone(), table(&LOG_EVENTS)),
+        },
+        retention_seconds: retention_days.saturating_mul(86_400),
+    }
 }
 
 #[tokio::main]
@@ -77,17 +115,62 @@ async fn main() -> ExitCode {
                 Ok(text) => text,
                 Err(message) => return fail(&message),
             };
-            let consumer = record_email_event::App {
-                recorder: shared::store::log_events::Recorder {
-                    logs: shared::LogStore::new(client.clone(), table(&LOGS)),
-                    history: shared::store::history::HistoryStore::new(client, table(&LOG_EVENTS)),
-                },
-                retention_seconds: retention_days.saturating_mul(86_400),
-            };
+            let consumer = consumer(&client, table, *retention_days);
             (
                 customers_admin::import_events(&consumer, &text).await,
                 "events",
             )
+        }
+        Command::Migrate {
+            from,
+            addresses,
+            rate,
+            concurrency,
+            state,
+            retention_days,
+        } => {
+            let Some(key) = std::env::var("SENDWITHUS_API_KEY")
+                .ok()
+                .filter(|key| !key.is_empty())
+            else {
+                return fail("set SENDWITHUS_API_KEY to the source's API key");
+            };
+            let text = match read(addresses) {
+                Ok(text) => text,
+                Err(message) => return fail(&message),
+            };
+            let source = match customers_admin::migrate::Source::new(from, key, *rate) {
+                Ok(source) => source,
+                Err(message) => return fail(&message),
+            };
+            let customers = shared::CustomerStore::new(client.clone(), table(&CUSTOMERS));
+            let consumer = consumer(&client, table, *retention_days);
+            let migrated = customers_admin::migrate::migrate(
+                &source,
+                &customers,
+                &consumer,
+                &text,
+                state,
+                *concurrency,
+            )
+            .await;
+            return match migrated {
+                Ok(migrated) => {
+                    for line in &migrated.unknown {
+                        eprintln!("line {line}: the source knows no such customer");
+                    }
+                    for (line, reason) in &migrated.failed {
+                        eprintln!("line {line}: {reason}");
+                    }
+                    println!("{}", migrated.line());
+                    if migrated.failed.is_empty() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(message) => fail(&message),
+            };
         }
         Command::Export { dir } => {
             let customers = shared::CustomerStore::new(client.clone(), table(&CUSTOMERS));

@@ -7,6 +7,7 @@
 mod api;
 mod faults;
 mod gateway;
+mod http;
 mod queue;
 mod store;
 
@@ -15,6 +16,7 @@ pub use faults::{FaultyStore, HangingStore, closed_endpoint};
 pub use gateway::{
     ApiRequest, EVERY_ROUTE_ADDRESS, EVERY_ROUTE_LOG_ID, Reply, every_route, request_from_event,
 };
+pub use http::{FaultPlan, HttpApi};
 pub use queue::{failed_ids, sqs_batch};
 pub use shared::api::request::PathDelivery;
 pub use store::{

@@ -326,3 +326,77 @@ async fn tables(store: &TestStore) -> (Vec<Item>, Vec<Item>, Vec<Item>) {
         store.items(integration_tests::LOG_EVENTS_TABLE).await,
     )
 }
+
+#[tokio::test]
+async fn migrate_copies_what_the_source_api_says_through_throttling_and_resumes_where_it_stopped() {
+    use customers_admin::migrate::{Source, migrate};
+    use integration_tests::{Api, HttpApi, PathDelivery, fixed_now};
+    let addresses = ["a@example.com", "b@example.com", "c@example.com"];
+    let source = TestStore::start().await;
+    for (address, locale) in addresses.iter().zip([Some("de-DE"), None, Some("fr")]) {
+        let locale = locale.map(|tag| shared::Locale::parse(tag).unwrap());
+        source
+            .customers()
+            .upsert(&integration_tests::addr(address), locale.as_ref(), 50)
+            .await
+            .unwrap();
+    }
+    assert!(source.deliver_each(&history()).await.is_empty());
+    let before = what_the_api_says(&source, &addresses).await;
+
+    let dir = std::env::temp_dir().join(format!("swu-migrate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("migrate.state");
+    let file = "# the addresses to move\n\
+                a@example.com\n\
+                \n\
+                B@Example.com\n\
+                c@example.com\n\
+                unknown@example.com\n\
+                not-an-address\n";
+    let target = TestStore::start().await;
+    let consumer = record_email_event::App {
+        recorder: target.recorder(),
+        retention_seconds: u64::MAX / 4,
+    };
+    let run = |server: &HttpApi, concurrency| {
+        let source =
+            Source::new(&server.base, integration_tests::TEST_KEY.into(), 1_000.0).unwrap();
+        let (customers, consumer, state) = (target.customers(), &consumer, state.clone());
+        async move { migrate(&source, &customers, consumer, file, &state, concurrency).await }
+    };
+
+    // Interrupted: after the first address's three requests (customer, logs, one log's events)
+    // the source refuses everything with a 400, which is not retried.
+    let refusing = HttpApi::serve(Api::new(&source, fixed_now, PathDelivery::Decoded), |n| {
+        (n >= 3).then_some(400)
+    })
+    .await;
+    let first = run(&refusing, 1).await.unwrap();
+    assert_eq!((first.addresses, first.skipped), (1, 0), "{first:?}");
+    let failed: Vec<usize> = first.failed.iter().map(|(line, _)| *line).collect();
+    assert_eq!(
+        failed,
+        [7, 4, 5, 6],
+        "the bad address first, then by line: {first:?}"
+    );
+
+    // Resumed against a throttled, flaky source: 429s (with Retry-After) and a 503 are retried.
+    let flaky = HttpApi::serve(Api::new(&source, fixed_now, PathDelivery::Decoded), |n| {
+        matches!(n, 0 | 1 | 5).then(|| if n == 5 { 503 } else { 429 })
+    })
+    .await;
+    let second = run(&flaky, 2).await.unwrap();
+    assert_eq!((second.addresses, second.skipped), (3, 1), "{second:?}");
+    assert_eq!(second.unknown, [6]);
+    assert_eq!(second.failed.len(), 1, "only the bad address: {second:?}");
+    assert!(flaky.requests() > 3 + 2 + 1, "the faults were met");
+    assert_eq!(what_the_api_says(&target, &addresses).await, before);
+
+    // A third run has nothing left to read.
+    let served = flaky.requests();
+    let third = run(&flaky, 2).await.unwrap();
+    assert_eq!((third.addresses, third.skipped), (0, 4), "{third:?}");
+    assert_eq!(flaky.requests(), served, "no request for an address done");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
