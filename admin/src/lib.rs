@@ -5,6 +5,7 @@
 pub mod migrate;
 pub mod progress;
 pub mod rows;
+pub mod stack;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use futures::stream::{self, StreamExt};

@@ -4,13 +4,17 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// The operator's tool: imports into the local stack of `make dev` by default.
+/// The operator's tool: works on the local stack of `make dev` by default, or a deployed one.
 #[derive(Parser)]
 #[command(name = "customers-admin", version)]
 struct Cli {
     /// The store's endpoint (default: the local stack's, on DEV_STORE_PORT or 9001).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, conflicts_with = "stack")]
     endpoint: Option<String>,
+    /// A deployed stack: its tables from the stack's outputs, credentials and region from the
+    /// standard AWS chain (environment, profile, SSO, instance role).
+    #[arg(long, global = true)]
+    stack: Option<String>,
     /// Appended to the tables' local names (the tests' `-test`).
     #[arg(long, global = true, default_value = "", hide = true)]
     table_suffix: String,
@@ -83,13 +87,23 @@ fn consumer(
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let endpoint = cli.endpoint.unwrap_or_else(|| {
-        let port = std::env::var("DEV_STORE_PORT").unwrap_or_else(|_| "9001".into());
-        format!("http://127.0.0.1:{port}")
-    });
-    let client = devstack::store_client(&endpoint);
-    let table =
-        |spec: &shared::store::schema::TableSpec| devstack::table_name(spec, &cli.table_suffix);
+    let (client, deployed) = match &cli.stack {
+        Some(stack) => match customers_admin::stack::connect(stack).await {
+            Ok(deployed) => (deployed.client, Some(deployed.tables)),
+            Err(message) => return fail(&message),
+        },
+        None => {
+            let endpoint = cli.endpoint.clone().unwrap_or_else(|| {
+                let port = std::env::var("DEV_STORE_PORT").unwrap_or_else(|_| "9001".into());
+                format!("http://127.0.0.1:{port}")
+            });
+            (devstack::store_client(&endpoint), None)
+        }
+    };
+    let table = |spec: &shared::store::schema::TableSpec| match &deployed {
+        Some(names) => names[spec.local_name].clone(),
+        None => devstack::table_name(spec, &cli.table_suffix),
+    };
     use shared::store::schema::{CUSTOMERS, LOG_EVENTS, LOGS};
     let read = |file: &PathBuf| {
         std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))

@@ -386,3 +386,81 @@ pub async fn migrate(
     progress.finish();
     Ok(migrated)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(log: Value, listed: Option<Value>) -> Vec<Value> {
+        let email = Email::parse("a@example.com").unwrap();
+        let listed = listed.map(|listed| listed.as_array().unwrap().clone());
+        rebuild(&log, &email, listed.as_ref())
+            .iter()
+            .map(|event| serde_json::from_str(event).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_log_without_a_history_is_its_send_and_its_status() {
+        let rebuilt = events(
+            json!({"id": "log_1", "created": 100, "status": "delivered", "message": "250",
+                   "email_name": "Welcome"}),
+            None,
+        );
+        assert_eq!(rebuilt.len(), 2);
+        assert_eq!(rebuilt[0]["event"], "sent");
+        assert_eq!(rebuilt[0]["email_name"], "Welcome");
+        assert_eq!(rebuilt[1]["status"], "delivered");
+        assert_eq!(rebuilt[1]["at"], 100);
+        assert_eq!(rebuilt[1]["message"], "250");
+    }
+
+    #[test]
+    fn a_send_is_written_only_where_the_source_had_one_or_its_details() {
+        let listed = json!([{"type": "spam", "created": 210}]);
+        let bare = events(
+            json!({"id": "log_2", "created": 200, "status": "reported_as_spam"}),
+            Some(listed.clone()),
+        );
+        assert_eq!(bare.len(), 1, "{bare:?}");
+        assert_eq!(bare[0]["status"], "reported_as_spam", "aliases read");
+        let detailed = events(
+            json!({"id": "log_2", "created": 200, "recipient_name": "A"}),
+            Some(listed),
+        );
+        assert_eq!(detailed[0]["event"], "sent");
+        assert_eq!(detailed[0]["recipient_name"], "A");
+        let sent = events(
+            json!({"id": "log_3", "created": 300}),
+            Some(
+                json!([{"type": "sent", "created": 300}, {"status": "opened", "created": 301,
+                         "status_message": "hi"}]),
+            ),
+        );
+        assert_eq!(sent.len(), 2, "the listed send is the send: {sent:?}");
+        assert_eq!(sent[1]["message"], "hi", "C#'s field names read too");
+    }
+
+    #[test]
+    fn events_after_a_shown_failure_are_written_message_wide() {
+        let listed = json!([{"type": "sent", "created": 1}, {"type": "delivered", "created": 2},
+                            {"type": "bounced", "created": 5}, {"type": "opened", "created": 9}]);
+        let failed = events(
+            json!({"id": "l", "created": 1, "status": "bounced"}),
+            Some(listed.clone()),
+        );
+        let scopes: Vec<&Value> = failed.iter().map(|event| &event["scope"]).collect();
+        assert_eq!(
+            scopes,
+            [&Value::Null, &Value::Null, &Value::Null, &json!("message")]
+        );
+        let opened = events(
+            json!({"id": "l", "created": 1, "status": "opened"}),
+            Some(listed),
+        );
+        assert!(
+            opened.iter().all(|event| event["scope"].is_null()),
+            "a log that shows no failure is rebuilt as the recipient's own: {opened:?}"
+        );
+    }
+}

@@ -584,6 +584,20 @@ fn outputs_give_the_api_url() {
     assert!(url.as_str().unwrap().ends_with("/api/v1"));
 }
 
+/// `customers-admin --stack` finds each table by the output its spec names.
+#[test]
+fn outputs_name_every_table_as_the_admin_tool_reads_them() {
+    let outputs = &templates().cfn["Outputs"];
+    for spec in TABLES {
+        assert_eq!(
+            outputs[spec.stack_output]["Value"],
+            json!({"Ref": table_for(&spec)}),
+            "{}",
+            spec.stack_output
+        );
+    }
+}
+
 /// API Gateway decodes the path once before the function sees it; only the local emulator passes it
 /// raw. A deployed function must therefore keep the default (`decoded`): none may set the variable.
 #[test]

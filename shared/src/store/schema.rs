@@ -27,6 +27,8 @@ pub struct TableSpec {
     pub local_name: &'static str,
     /// The environment variable that names the table.
     pub env_var: &'static str,
+    /// The stack output that names the deployed table (what `customers-admin --stack` reads).
+    pub stack_output: &'static str,
     pub partition_key: Key,
     pub sort_key: Option<Key>,
     /// The attribute DynamoDB's TTL reads, if the table expires items.
@@ -53,6 +55,7 @@ pub const LOGS_BY_ID: IndexSpec = IndexSpec {
 pub const CUSTOMERS: TableSpec = TableSpec {
     local_name: "customers",
     env_var: "CUSTOMERS_TABLE",
+    stack_output: "CustomersTableName",
     partition_key: Key {
         name: "email",
         kind: "S",
@@ -65,6 +68,7 @@ pub const CUSTOMERS: TableSpec = TableSpec {
 pub const LOGS: TableSpec = TableSpec {
     local_name: "logs",
     env_var: "LOGS_TABLE",
+    stack_output: "LogsTableName",
     partition_key: Key {
         name: "email",
         kind: "S",
@@ -81,6 +85,7 @@ pub const LOGS: TableSpec = TableSpec {
 pub const LOG_EVENTS: TableSpec = TableSpec {
     local_name: "log_events",
     env_var: "LOG_EVENTS_TABLE",
+    stack_output: "LogEventsTableName",
     partition_key: Key {
         name: "log_id",
         kind: "S",
