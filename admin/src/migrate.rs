@@ -115,9 +115,13 @@ fn segment(text: &str) -> String {
     utf8_percent_encode(text, NON_ALPHANUMERIC).to_string()
 }
 
-/// Every log of `email`, newest first, walking back 100 at a time with `created_lt`.
+/// Every log of `email`, newest first, walking back 100 at a time with `created_lt`. A page ends
+/// inside a second as often as not, so the next asks again from that second's end (what it has
+/// seen is dropped by id); only a second of more than a page of logs for one address is read in
+/// part, since `created_lt` can say no finer.
 async fn all_logs(source: &Source, email: &Email) -> Result<Vec<Value>, String> {
     let mut logs: Vec<Value> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut before: Option<u64> = None;
     loop {
         let mut path = format!("/customers/{}/logs?count={PAGE}", segment(email.as_str()));
@@ -127,18 +131,24 @@ async fn all_logs(source: &Source, email: &Email) -> Result<Vec<Value>, String> 
         let page = source.get(&path).await?.unwrap_or_default();
         let page = page["logs"].as_array().cloned().unwrap_or_default();
         let oldest = page.iter().filter_map(|log| log["created"].as_u64()).min();
-        let full = page.len() == PAGE;
+        let full = page.len() >= PAGE;
         for log in page {
-            if !logs.iter().any(|known| known["id"] == log["id"]) {
+            if let Some(id) = log["id"].as_str()
+                && seen.insert(id.to_owned())
+            {
                 logs.push(log);
             }
         }
-        match oldest {
-            // A full page: older logs may follow, strictly before this page's oldest second.
-            Some(oldest) if full && before.is_none_or(|before| oldest < before) => {
-                before = Some(oldest);
-            }
-            _ => return Ok(logs),
+        let (true, Some(oldest)) = (full, oldest) else {
+            return Ok(logs);
+        };
+        // From the end of the oldest second, or (where that is no step back) past it.
+        let next = [oldest.saturating_add(1), oldest]
+            .into_iter()
+            .find(|next| before.is_none_or(|before| *next < before));
+        match next {
+            Some(next) => before = Some(next),
+            None => return Ok(logs),
         }
     }
 }

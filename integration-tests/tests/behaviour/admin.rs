@@ -400,3 +400,55 @@ async fn migrate_copies_what_the_source_api_says_through_throttling_and_resumes_
     assert_eq!(flaky.requests(), served, "no request for an address done");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn migrate_reads_every_log_when_pages_end_inside_a_second() {
+    use customers_admin::migrate::{Source, migrate};
+    use integration_tests::{Api, HttpApi, PathDelivery, fixed_now};
+    let source = TestStore::start().await;
+    // 250 logs, three to a second: every page of 100 ends inside a second.
+    let sends: Vec<String> = (0..250)
+        .map(|i| {
+            json!({"event": "sent", "log_id": format!("log_{i}"), "email": "a@example.com",
+                   "created": 1_000 + i / 3})
+            .to_string()
+        })
+        .collect();
+    assert!(source.deliver_each(&sends).await.is_empty());
+    let server = HttpApi::serve(Api::new(&source, fixed_now, PathDelivery::Decoded), |_| {
+        None
+    })
+    .await;
+    let target = TestStore::start().await;
+    let consumer = record_email_event::App {
+        recorder: target.recorder(),
+        retention_seconds: u64::MAX / 4,
+    };
+    let state = std::env::temp_dir().join(format!("swu-migrate-pages-{}", std::process::id()));
+    let source_api =
+        Source::new(&server.base, integration_tests::TEST_KEY.into(), 1_000.0).unwrap();
+    let migrated = migrate(
+        &source_api,
+        &target.customers(),
+        &consumer,
+        "a@example.com\n",
+        &state,
+        1,
+    )
+    .await
+    .unwrap();
+    std::fs::remove_file(&state).unwrap();
+    assert_eq!(migrated.logs, 250, "{migrated:?}");
+    let ids = |items: Vec<Item>| {
+        let mut ids: Vec<String> = items
+            .iter()
+            .map(|item| item["log_id"].as_s().unwrap().clone())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(
+        ids(target.items(LOGS_TABLE).await),
+        ids(source.items(LOGS_TABLE).await)
+    );
+}
