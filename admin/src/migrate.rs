@@ -94,6 +94,12 @@ impl Source {
                         .and_then(|value| value.to_str().ok()?.parse::<u64>().ok())
                         .map(Duration::from_secs)
                 }
+                Ok(response) if matches!(response.status().as_u16(), 401 | 403) => {
+                    return Err(format!(
+                        "the source refused the key ({}): check SENDWITHUS_API_KEY",
+                        response.status()
+                    ));
+                }
                 Ok(response) => {
                     return Err(format!("the source answered {}", response.status()));
                 }

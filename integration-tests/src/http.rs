@@ -1,7 +1,7 @@
 //! The HTTP functions served over real HTTP on 127.0.0.1, as a client (the admin tool's `migrate`)
 //! reaches a deployed stack: each request is made into the gateway's event and sent to the function
-//! its route reaches. A fault plan may answer some requests itself, as a throttled or failing
-//! gateway would.
+//! its route reaches. It reads a request's head only (what `migrate` sends: GETs), never a body. A
+//! fault plan may answer some requests itself, as a throttled or failing gateway would.
 
 use crate::api::Api;
 use crate::gateway::ApiRequest;

@@ -452,3 +452,50 @@ async fn migrate_reads_every_log_when_pages_end_inside_a_second() {
         ids(source.items(LOGS_TABLE).await)
     );
 }
+
+#[tokio::test]
+async fn migrate_with_a_wrong_key_says_so_and_writes_nothing() {
+    use customers_admin::migrate::{Source, migrate};
+    use integration_tests::{Api, HttpApi, PathDelivery, fixed_now};
+    let source = TestStore::start().await;
+    source
+        .customers()
+        .upsert(&integration_tests::addr("a@example.com"), None, 50)
+        .await
+        .unwrap();
+    let server = HttpApi::serve(Api::new(&source, fixed_now, PathDelivery::Decoded), |_| {
+        None
+    })
+    .await;
+    let target = TestStore::start().await;
+    let consumer = record_email_event::App {
+        recorder: target.recorder(),
+        retention_seconds: u64::MAX / 4,
+    };
+    let state = std::env::temp_dir().join(format!("swu-migrate-key-{}", std::process::id()));
+    let wrong = Source::new(&server.base, "not-the-key".into(), 1_000.0).unwrap();
+    let migrated = migrate(
+        &wrong,
+        &target.customers(),
+        &consumer,
+        "a@example.com",
+        &state,
+        1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(migrated.addresses, 0);
+    assert_eq!(migrated.failed.len(), 1);
+    assert!(
+        migrated.failed[0].1.contains("refused the key"),
+        "{migrated:?}"
+    );
+    assert_eq!(server.requests(), 1, "a refused key is not retried");
+    assert!(target.items(CUSTOMERS_TABLE).await.is_empty());
+    assert_eq!(
+        std::fs::read_to_string(&state).unwrap(),
+        "",
+        "nothing noted as done"
+    );
+    std::fs::remove_file(&state).unwrap();
+}
