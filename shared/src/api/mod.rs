@@ -2,6 +2,7 @@
 //! model's values, results turned into responses, and the runtime loop that carries them. Imports the model, never the store.
 
 pub mod auth;
+pub mod batch;
 pub mod request;
 pub mod response;
 pub mod routes;
