@@ -3,9 +3,13 @@
 //! route (issue 21) runs each item through its route's handler and answers
 //! `[{"path", "method", "status_code", "body"}]` in order.
 
+use crate::api::auth::API_KEY_HEADER;
 use crate::api::routes::{BASE_PATH, ROUTES, Route};
 use crate::model::error::ApiError;
+use lambda_http::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// The most items one batch may hold (the docs advise against more than 100).
 pub const MAX_ITEMS: usize = 100;
@@ -118,6 +122,87 @@ fn param_name(name: &str) -> Option<&'static str> {
         .find(|param| *param == name)
 }
 
+/// The request `item` makes of its route: the route's method, the item's path, its path
+/// parameters as written (the batch runs its routes' handlers as `cargo lambda watch` delivers,
+/// raw), its query decoded, its body as JSON, and the batch's own key: items carry none.
+pub fn item_request(batch: &Request, item: &Item, target: &Target) -> Request {
+    let mut request = lambda_http::http::Request::builder()
+        .method(target.route.method)
+        .uri(
+            lambda_http::http::Uri::try_from(item.path.as_str())
+                .unwrap_or_else(|_| lambda_http::http::Uri::from_static("/")),
+        )
+        .body(match &item.body {
+            Some(body) => Body::Text(body.clone()),
+            None => Body::Empty,
+        })
+        .unwrap_or_default();
+    let headers = request.headers_mut();
+    for name in [API_KEY_HEADER, AUTHORIZATION.as_str()] {
+        if let Some(value) = batch.headers().get(name) {
+            headers.insert(
+                lambda_http::http::HeaderName::from_static(name),
+                value.clone(),
+            );
+        }
+    }
+    if item.body.is_some() {
+        headers.insert(
+            CONTENT_TYPE,
+            lambda_http::http::HeaderValue::from_static("application/json"),
+        );
+    }
+    let mut query: HashMap<String, Vec<String>> = HashMap::new();
+    for pair in target.query.split('&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let decode = |text: &str| {
+            percent_encoding::percent_decode_str(text)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        query.entry(decode(name)).or_default().push(decode(value));
+    }
+    let params: HashMap<String, String> = target
+        .params
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.clone()))
+        .collect();
+    request
+        .with_path_parameters(params)
+        .with_query_string_parameters(query)
+}
+
+/// One item's answer, `{"path", "method", "status_code", "body"}`: a JSON body (by its content
+/// type) as JSON, any other (an error's plain-text reason) as a JSON string.
+pub fn answer(path: Value, method: Value, response: Response<Body>) -> Value {
+    let status = response.status().as_u16();
+    let json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    let text = match response.into_body() {
+        Body::Text(text) => text,
+        Body::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        _ => String::new(),
+    };
+    let body = match json {
+        true => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        false => Value::String(text),
+    };
+    serde_json::json!({"path": path, "method": method, "status_code": status, "body": body})
+}
+
+/// The answer of an item that could not run: a refused item, a route this API does not serve, or
+/// one the batch had no time left for.
+pub fn answer_error(path: Value, method: Value, error: &ApiError) -> Value {
+    answer(
+        path,
+        method,
+        crate::api::response::respond(&Request::default(), Err(error.clone())),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +254,57 @@ mod tests {
         assert!(matches!(no_method.error, ApiError::BadRequest { .. }));
         assert_eq!(items[2].as_ref().unwrap_err().path, Value::Null);
         assert_eq!(items[3].as_ref().unwrap().body, None);
+    }
+
+    #[test]
+    fn an_item_runs_under_the_batchs_key_with_its_parameters_query_and_body() {
+        let batch = lambda_http::http::Request::builder()
+            .header(API_KEY_HEADER, "the-key")
+            .header("x-other", "dropped")
+            .body(Body::Empty)
+            .unwrap();
+        let batch: Request = batch;
+        let get = item(
+            "/api/v1/customers/a%40example.com/logs?count=5&created_gt=1%302",
+            "GET",
+        );
+        let target = route_of(&get).unwrap();
+        let request = item_request(&batch, &get, &target);
+        assert_eq!(request.method(), "GET");
+        assert_eq!(request.headers()[API_KEY_HEADER], "the-key");
+        assert!(request.headers().get("x-other").is_none());
+        assert_eq!(
+            request.path_parameters().first("email"),
+            Some("a%40example.com")
+        );
+        let query = request.query_string_parameters();
+        assert_eq!(query.first("count"), Some("5"));
+        assert_eq!(query.first("created_gt"), Some("102"));
+        let post = Item {
+            body: Some(r#"{"email":"a@example.com"}"#.into()),
+            ..item("/api/v1/customers", "post")
+        };
+        let request = item_request(&batch, &post, &route_of(&post).unwrap());
+        assert_eq!(request.method(), "POST");
+        assert_eq!(request.headers()[CONTENT_TYPE], "application/json");
+        assert_eq!(request.body(), &Body::Text(post.body.clone().unwrap()));
+    }
+
+    #[test]
+    fn an_answer_keeps_json_as_json_and_a_reason_as_a_string() {
+        let json = Response::builder()
+            .status(200)
+            .header(CONTENT_TYPE, "application/json")
+            .body(Body::Text(r#"{"success":true}"#.into()))
+            .unwrap();
+        assert_eq!(
+            answer("/p".into(), "GET".into(), json),
+            serde_json::json!({"path": "/p", "method": "GET", "status_code": 200,
+                               "body": {"success": true}})
+        );
+        let missing = answer_error(Value::Null, "GET".into(), &ApiError::RouteNotFound);
+        assert_eq!(missing["status_code"], 404);
+        assert!(missing["body"].is_string(), "{missing}");
     }
 
     #[test]
