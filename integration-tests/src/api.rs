@@ -15,6 +15,7 @@ pub struct Api {
     pub get_customer_logs: get_customer_logs::App,
     pub get_log: get_log::App,
     pub get_log_events: get_log_events::App,
+    pub batch: batch::App,
     /// How requests reach the functions: as API Gateway or as `cargo lambda watch` delivers them.
     pub delivery: PathDelivery,
 }
@@ -60,6 +61,14 @@ impl Api {
         delivery: PathDelivery,
     ) -> Self {
         Self {
+            batch: batch::App::new(
+                test_keys(),
+                customers.clone(),
+                logs.clone(),
+                history.clone(),
+                u64::MAX,
+                now,
+            ),
             get_customer: get_customer::App {
                 keys: test_keys(),
                 customers: customers.clone(),
@@ -124,6 +133,7 @@ impl Api {
             "get-customer-logs" => self.get_customer_logs.handle(request).await,
             "get-log" => self.get_log.handle(request).await,
             "get-log-events" => self.get_log_events.handle(request).await,
+            "batch" => self.batch.handle(request).await,
             "route-not-found" => route_not_found::handle(request).await,
             other => panic!("no HTTP function {other}"),
         };
@@ -140,6 +150,14 @@ impl Api {
         self.get_customer_logs.keys = keys.clone();
         self.get_log.keys = keys.clone();
         self.get_log_events.keys = keys.clone();
+        self.batch = batch::App::new(
+            keys.clone(),
+            self.get_customer.customers.clone(),
+            self.get_log_events.logs.clone(),
+            self.get_log_events.history.clone(),
+            u64::MAX,
+            self.upsert_customer.now,
+        );
     }
 }
 

@@ -68,7 +68,7 @@ pub const LOG_RETENTION_DAYS: Variable = Variable {
 pub const DEFAULT_RETENTION_DAYS: u64 = 365;
 
 /// The variables each function reads, by function crate.
-pub const FUNCTION_VARIABLES: [(&str, &[Variable]); 8] = [
+pub const FUNCTION_VARIABLES: [(&str, &[Variable]); 9] = [
     (
         "get-customer",
         &[API_KEY_SHA256, CUSTOMERS_TABLE, PATH_DELIVERY],
@@ -111,6 +111,16 @@ pub const FUNCTION_VARIABLES: [(&str, &[Variable]); 8] = [
         &[LOGS_TABLE, LOG_EVENTS_TABLE, LOG_RETENTION_DAYS],
     ),
     ("route-not-found", &[]),
+    (
+        "batch",
+        &[
+            API_KEY_SHA256,
+            CUSTOMERS_TABLE,
+            LOGS_TABLE,
+            LOG_EVENTS_TABLE,
+            LOG_RETENTION_DAYS,
+        ],
+    ),
 ];
 
 /// The variables `function` reads; none for a name that is not a function.
@@ -334,6 +344,48 @@ impl RecordEmailEvent {
     }
 }
 
+/// `batch`: what every route it runs needs (the key check, the three tables, the retention). It
+/// reads no path delivery: an item's path is always as its client wrote it.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub keys: ApiKeys,
+    pub customers: CustomerStore,
+    pub logs: LogStore,
+    pub history: HistoryStore,
+    pub retention_seconds: u64,
+}
+
+impl Batch {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&process_env)
+    }
+
+    pub fn from_lookup(lookup: Lookup) -> Result<Self, ConfigError> {
+        match (
+            ApiKeys::from_lookup(lookup),
+            customers(lookup),
+            logs(lookup),
+            history(lookup),
+            retention_seconds(lookup),
+        ) {
+            (Ok(keys), Ok(customers), Ok(logs), Ok(history), Ok(retention_seconds)) => Ok(Self {
+                keys,
+                customers,
+                logs,
+                history,
+                retention_seconds,
+            }),
+            (keys, customers, logs, history, retention) => Err(ConfigError::gather([
+                keys.err(),
+                customers.err(),
+                logs.err(),
+                history.err(),
+                retention.err(),
+            ])),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,6 +401,7 @@ mod tests {
             "get-customer-logs" => GetCustomerLogs::from_lookup(lookup).map(drop),
             "get-log" => GetLog::from_lookup(lookup).map(drop),
             "get-log-events" => GetLogEvents::from_lookup(lookup).map(drop),
+            "batch" => Batch::from_lookup(lookup).map(drop),
             "record-email-event" => RecordEmailEvent::from_lookup(lookup).map(drop),
             // It reads nothing: every request is the same 404.
             "route-not-found" => Ok(()),

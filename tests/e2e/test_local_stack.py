@@ -73,6 +73,31 @@ def test_python_client_create_fetch_update_logs_delete(stack):
         api.customer_details(email)
 
 
+def test_python_client_batch_creates_reads_and_deletes_in_order(stack):
+    batch = client(stack).start_batch()
+    email = "Batch+E2E@Example.com"
+    batch.customer_create(email, locale="de-DE")
+    batch.customer_details(email)
+    batch.customer_delete(email)
+    batch.customer_details(email)
+    assert batch.command_length() == 4
+    reply = batch.execute()
+    assert reply.status_code == 200
+    answers = reply.json()
+    assert [a["status_code"] for a in answers] == [200, 200, 200, 404]
+    assert [a["method"] for a in answers] == ["POST", "GET", "DELETE", "GET"]
+    assert answers[0]["path"] == "/api/v1/customers"
+    assert answers[1]["body"]["customer"]["email"] == "batch+e2e@example.com"
+    assert answers[1]["body"]["customer"]["locale"] == "de-DE"
+    assert answers[3]["body"] == "Customer not found."
+
+    refused = client(stack, key="not-the-key").start_batch()
+    refused.customer_create(email)
+    assert refused.execute().status_code == 403
+    with pytest.raises(sendwithus.exceptions.APIError):
+        client(stack).customer_details(email)
+
+
 def test_bad_key_is_403(stack):
     with pytest.raises(AuthenticationError):
         client(stack, key="not-the-key").customer_details("a@example.com")
@@ -114,15 +139,15 @@ def test_an_address_with_a_literal_percent_sequence_through_the_encoded_path(sta
 def test_a_route_or_method_we_do_not_serve_is_a_plain_text_404(stack):
     for method, path, key in [
         ("GET", "/nothing", KEY), ("PUT", "/customers", KEY), ("GET", "/customers", KEY),
-        ("POST", "/send", KEY), ("POST", "/batch", KEY), ("PATCH", "/customers/a@example.com", KEY),
+        ("POST", "/send", KEY), ("GET", "/batch", KEY), ("PATCH", "/customers/a@example.com", KEY),
         ("DELETE", "/logs/log_1", KEY), ("GET", "/templates", None),
     ]:
         headers = {"X-SWU-API-KEY": key} if key else {}
         reply = requests.request(method, stack.url(path), headers=headers, data="{}")
         assert reply.status_code == 404, (method, path, reply.text)
         assert reply.headers["content-type"] == "text/plain; charset=utf-8", (method, path)
-        assert reply.text == ("No such route: this API serves /api/v1/customers and "
-                              "/api/v1/logs only."), (method, path)
+        assert reply.text == ("No such route: this API serves /api/v1/customers, "
+                              "/api/v1/logs and /api/v1/batch only."), (method, path)
     outside = requests.get(f"http://127.0.0.1:{stack.port}/")
     assert outside.status_code == 404 and outside.headers["content-type"].startswith("text/plain")
 

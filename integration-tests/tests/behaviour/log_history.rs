@@ -351,7 +351,7 @@ async fn every_route_and_method_we_do_not_serve_is_a_plain_text_404(delivery: Pa
     let api = Api::new(&store, fixed_now, delivery);
     for (method, path) in [
         ("POST", "/api/v1/send"),
-        ("POST", "/api/v1/batch"),
+        ("GET", "/api/v1/batch"),
         ("GET", "/api/v1/templates"),
         ("PUT", "/api/v1/customers/a@example.com"),
         ("GET", "/api/v1/customers"),

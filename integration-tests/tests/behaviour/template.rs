@@ -281,6 +281,16 @@ fn store_actions(binary: &str) -> Vec<(&'static str, TableSpec, bool)> {
             ("dynamodb:PutItem", LOG_EVENTS, false),
         ],
         "route-not-found" => vec![],
+        // Exactly the actions of the routes a batch runs.
+        "batch" => {
+            let mut actions: Vec<_> = shared::api::routes::ROUTES
+                .iter()
+                .filter(|route| route.function != "batch")
+                .flat_map(|route| store_actions(route.function))
+                .collect();
+            actions.dedup();
+            actions
+        }
         other => panic!("no expectation for {other}"),
     }
 }

@@ -4,7 +4,7 @@
 //! `[{"path", "method", "status_code", "body"}]` in order.
 
 use crate::api::auth::API_KEY_HEADER;
-use crate::api::routes::{BASE_PATH, ROUTES, Route};
+use crate::api::routes::{BASE_PATH, BATCH_FUNCTION, ROUTES, Route};
 use crate::model::error::ApiError;
 use lambda_http::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -92,7 +92,8 @@ pub fn route_of(item: &Item) -> Option<Target> {
     let path = &path[path.find(&format!("{BASE_PATH}/"))?..];
     let segments: Vec<&str> = path.split('/').collect();
     ROUTES.iter().find_map(|route| {
-        if !route.method.eq_ignore_ascii_case(&item.method) {
+        // A batch inside a batch is not served.
+        if route.function == BATCH_FUNCTION || !route.method.eq_ignore_ascii_case(&item.method) {
             return None;
         }
         let pattern: Vec<&str> = route.path.split('/').collect();

@@ -71,9 +71,8 @@ pub fn path_log_id(request: &Request, delivery: PathDelivery) -> Result<LogId, A
     LogId::parse(&path_parameter(request, LOG_ID_PARAM, delivery)?)
 }
 
-/// The body as a JSON object, whatever the `Content-Type` claims (the Node client sends
-/// `text/plain`).
-pub fn json_object_body(request: &Request) -> Result<Map<String, Value>, ApiError> {
+/// The body's bytes, within every route's limit (413 over it).
+pub fn body_bytes(request: &Request) -> Result<&[u8], ApiError> {
     let bytes: &[u8] = match request.body() {
         Body::Empty => &[],
         Body::Text(text) => text.as_bytes(),
@@ -83,6 +82,13 @@ pub fn json_object_body(request: &Request) -> Result<Map<String, Value>, ApiErro
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge);
     }
+    Ok(bytes)
+}
+
+/// The body as a JSON object, whatever the `Content-Type` claims (the Node client sends
+/// `text/plain`).
+pub fn json_object_body(request: &Request) -> Result<Map<String, Value>, ApiError> {
+    let bytes = body_bytes(request)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
             "body",

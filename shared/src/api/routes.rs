@@ -20,7 +20,10 @@ pub struct Route {
     pub function: &'static str,
 }
 
-pub const ROUTES: [Route; 6] = [
+/// The function that runs a batch's items through the other routes' handlers.
+pub const BATCH_FUNCTION: &str = "batch";
+
+pub const ROUTES: [Route; 7] = [
     Route {
         method: "GET",
         path: "/api/v1/customers/{email}",
@@ -50,6 +53,11 @@ pub const ROUTES: [Route; 6] = [
         method: "GET",
         path: "/api/v1/logs/{log_id}/events",
         function: "get-log-events",
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/batch",
+        function: BATCH_FUNCTION,
     },
 ];
 

@@ -96,7 +96,7 @@ impl fmt::Display for ApiError {
                 f.write_str("More than one log has this id; read them through the customer's logs.")
             }
             Self::RouteNotFound => f.write_str(
-                "No such route: this API serves /api/v1/customers and /api/v1/logs only.",
+                "No such route: this API serves /api/v1/customers, /api/v1/logs and /api/v1/batch only.",
             ),
             Self::PayloadTooLarge => write!(
                 f,
