@@ -110,6 +110,21 @@ def run(api_url: str, api_key: str) -> None:
                   and answer.headers.get("content-type", "").startswith("text/plain"),
                   f"expected a plain-text 404, got {answer.status_code} {answer.text[:100]!r}")
 
+        batch = api.start_batch()
+        batch.customer_details(address)
+        batch.get_log(unknown_log)
+        try:
+            answer = batch.execute()
+        except (requests.ConnectionError, requests.Timeout):
+            raise Failed("a batch: cannot reach the API") from None
+        try:
+            statuses = [item.get("status_code") for item in answer.json()]
+        except (ValueError, AttributeError):
+            statuses = None
+        check("a batch of a fetch and an unknown log", answer.status_code == 200
+              and statuses == [200, 404], f"expected 200 with [200, 404], got "
+              f"{answer.status_code} {answer.text[:200]!r}")
+
         wrong = sendwithus.api(api_key=f"not-{uuid.uuid4().hex}", raise_errors=True, **settings)
         try:
             wrong.customer_details(address)
