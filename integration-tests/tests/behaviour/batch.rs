@@ -150,6 +150,11 @@ async fn a_batch_over_the_cap_or_not_an_array_is_refused_whole_and_writes_nothin
     api.send(ApiRequest::post("/api/v1/batch", "[{"))
         .await
         .assert_error(400);
+    // Every route's body limit.
+    let padding = "x".repeat(shared::model::error::MAX_BODY_BYTES);
+    let large = json!([{"path": "/api/v1/customers", "method": "POST",
+                        "body": {"email": "a@example.com", "data": {"padding": padding}}}]);
+    api.send(batch(&large)).await.assert_error(413);
     assert!(store.items(CUSTOMERS_TABLE).await.is_empty());
     let full: Vec<Value> = (0..shared::api::batch::MAX_ITEMS).map(create).collect();
     assert_eq!(api.send(batch(&Value::Array(full))).await.status, 200);
