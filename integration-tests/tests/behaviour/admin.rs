@@ -34,6 +34,23 @@ fn customer<'a>(items: &'a [Item], email: &str) -> &'a Item {
         .unwrap_or_else(|| panic!("{email} was not imported"))
 }
 
+/// The consumer's own code on `store`, keeping every log whatever its age.
+fn consumer_on(store: &TestStore) -> record_email_event::App {
+    record_email_event::App {
+        recorder: store.recorder(),
+        retention_seconds: u64::MAX / 4,
+    }
+}
+
+/// `store`'s API over HTTP on 127.0.0.1, answering as `faults` says: a migration's source.
+async fn serve(
+    store: &TestStore,
+    faults: integration_tests::FaultPlan,
+) -> integration_tests::HttpApi {
+    use integration_tests::{Api, HttpApi, PathDelivery, fixed_now};
+    HttpApi::serve(Api::new(store, fixed_now, PathDelivery::Decoded), faults).await
+}
+
 #[tokio::test]
 async fn customers_keep_their_created_bad_rows_are_refused_and_a_rerun_changes_nothing() {
     let store = TestStore::start().await;
@@ -124,10 +141,7 @@ async fn events_replayed_in_any_order_leave_the_logs_the_consumer_leaves() {
         let mut file: Vec<&str> = order.iter().map(|i| events[*i].as_str()).collect();
         file.insert(2, "{\"event\":\"sent\",\"email\":\"nope\"}");
         file.insert(3, "");
-        let consumer = record_email_event::App {
-            recorder: store.recorder(),
-            retention_seconds: u64::MAX / 4,
-        };
+        let consumer = consumer_on(&store);
         let summary = import_events(&consumer, &file.join("\n")).await;
         assert_eq!(summary.written, 5, "{order:?}: {summary:?}");
         assert_eq!(summary.refused.len(), 1);
@@ -236,10 +250,7 @@ async fn export_then_import_into_empty_tables_gives_the_same_answers() {
     );
     let imported = import_customers(&target.customers(), rows, FIXED_NOW).await;
     assert_eq!((imported.written, imported.refused.len()), (3, 0));
-    let consumer = record_email_event::App {
-        recorder: target.recorder(),
-        retention_seconds: u64::MAX / 4,
-    };
+    let consumer = consumer_on(&target);
     let events = std::fs::read_to_string(dir.join("logs.jsonl")).unwrap();
     let replayed = import_events(&consumer, &events).await;
     assert!(replayed.refused.is_empty(), "{replayed:?}");
@@ -330,7 +341,7 @@ async fn tables(store: &TestStore) -> (Vec<Item>, Vec<Item>, Vec<Item>) {
 #[tokio::test]
 async fn migrate_copies_what_the_source_api_says_through_throttling_and_resumes_where_it_stopped() {
     use customers_admin::migrate::{Source, migrate};
-    use integration_tests::{Api, HttpApi, PathDelivery, fixed_now};
+    use integration_tests::HttpApi;
     let addresses = ["a@example.com", "b@example.com", "c@example.com"];
     let source = TestStore::start().await;
     for (address, locale) in addresses.iter().zip([Some("de-DE"), None, Some("fr")]) {
@@ -355,10 +366,7 @@ async fn migrate_copies_what_the_source_api_says_through_throttling_and_resumes_
                 unknown@example.com\n\
                 not-an-address\n";
     let target = TestStore::start().await;
-    let consumer = record_email_event::App {
-        recorder: target.recorder(),
-        retention_seconds: u64::MAX / 4,
-    };
+    let consumer = consumer_on(&target);
     let run = |server: &HttpApi, concurrency| {
         let source =
             Source::new(&server.base, integration_tests::TEST_KEY.into(), 1_000.0).unwrap();
@@ -368,10 +376,7 @@ async fn migrate_copies_what_the_source_api_says_through_throttling_and_resumes_
 
     // Interrupted: after the first address's three requests (customer, logs, one log's events)
     // the source refuses everything with a 400, which is not retried.
-    let refusing = HttpApi::serve(Api::new(&source, fixed_now, PathDelivery::Decoded), |n| {
-        (n >= 3).then_some(400)
-    })
-    .await;
+    let refusing = serve(&source, |n| (n >= 3).then_some(400)).await;
     let first = run(&refusing, 1).await.unwrap();
     assert_eq!((first.addresses, first.skipped), (1, 0), "{first:?}");
     let failed: Vec<usize> = first.failed.iter().map(|(line, _)| *line).collect();
@@ -382,7 +387,7 @@ async fn migrate_copies_what_the_source_api_says_through_throttling_and_resumes_
     );
 
     // Resumed against a throttled, flaky source: 429s (with Retry-After) and a 503 are retried.
-    let flaky = HttpApi::serve(Api::new(&source, fixed_now, PathDelivery::Decoded), |n| {
+    let flaky = serve(&source, |n| {
         matches!(n, 0 | 1 | 5).then(|| if n == 5 { 503 } else { 429 })
     })
     .await;
@@ -404,7 +409,6 @@ async fn migrate_copies_what_the_source_api_says_through_throttling_and_resumes_
 #[tokio::test]
 async fn migrate_reads_every_log_when_pages_end_inside_a_second() {
     use customers_admin::migrate::{Source, migrate};
-    use integration_tests::{Api, HttpApi, PathDelivery, fixed_now};
     let source = TestStore::start().await;
     // 250 logs, three to a second: every page of 100 ends inside a second.
     let sends: Vec<String> = (0..250)
@@ -415,15 +419,9 @@ async fn migrate_reads_every_log_when_pages_end_inside_a_second() {
         })
         .collect();
     assert!(source.deliver_each(&sends).await.is_empty());
-    let server = HttpApi::serve(Api::new(&source, fixed_now, PathDelivery::Decoded), |_| {
-        None
-    })
-    .await;
+    let server = serve(&source, |_| None).await;
     let target = TestStore::start().await;
-    let consumer = record_email_event::App {
-        recorder: target.recorder(),
-        retention_seconds: u64::MAX / 4,
-    };
+    let consumer = consumer_on(&target);
     let state = std::env::temp_dir().join(format!("swu-migrate-pages-{}", std::process::id()));
     let source_api =
         Source::new(&server.base, integration_tests::TEST_KEY.into(), 1_000.0).unwrap();
@@ -456,22 +454,15 @@ async fn migrate_reads_every_log_when_pages_end_inside_a_second() {
 #[tokio::test]
 async fn migrate_with_a_wrong_key_says_so_and_writes_nothing() {
     use customers_admin::migrate::{Source, migrate};
-    use integration_tests::{Api, HttpApi, PathDelivery, fixed_now};
     let source = TestStore::start().await;
     source
         .customers()
         .upsert(&integration_tests::addr("a@example.com"), None, 50)
         .await
         .unwrap();
-    let server = HttpApi::serve(Api::new(&source, fixed_now, PathDelivery::Decoded), |_| {
-        None
-    })
-    .await;
+    let server = serve(&source, |_| None).await;
     let target = TestStore::start().await;
-    let consumer = record_email_event::App {
-        recorder: target.recorder(),
-        retention_seconds: u64::MAX / 4,
-    };
+    let consumer = consumer_on(&target);
     let state = std::env::temp_dir().join(format!("swu-migrate-key-{}", std::process::id()));
     let wrong = Source::new(&server.base, "not-the-key".into(), 1_000.0).unwrap();
     let migrated = migrate(
