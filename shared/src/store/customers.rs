@@ -112,28 +112,12 @@ impl CustomerStore {
 
     /// Every customer, read with a paginated `Scan`: for the operator's export, never a route.
     pub async fn all(&self) -> Result<Vec<Customer>, ApiError> {
-        let mut customers = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| classify("Scan customers", e))?;
-            let page: Vec<Customer> = serde_dynamo::from_items(output.items.unwrap_or_default())
-                .map_err(|_| {
-                    tracing::error!("a stored customer does not have the expected shape");
-                    ApiError::Internal
-                })?;
-            customers.extend(page);
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                return Ok(customers);
-            }
-        }
+        let items =
+            crate::store::scan::every_item(&self.client, &self.table, "Scan customers").await?;
+        serde_dynamo::from_items(items).map_err(|_| {
+            tracing::error!("a stored customer does not have the expected shape");
+            ApiError::Internal
+        })
     }
 
     /// Deletes the customer if there is one; deleting an absent customer is no error.

@@ -123,33 +123,17 @@ impl LogStore {
     /// Every log, read with a paginated `Scan` (the list of erased addresses left out): for the
     /// operator's export, never a route.
     pub async fn all(&self) -> Result<Vec<Log>, ApiError> {
-        let mut logs = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| classify("Scan logs", e))?;
-            let items = output
-                .items
-                .unwrap_or_default()
+        let items = crate::store::scan::every_item(&self.client, &self.table, "Scan logs").await?;
+        from_items(
+            items
                 .into_iter()
                 .filter(|item| {
                     item.get(LOGS.partition_key.name)
                         .and_then(|key| key.as_s().ok())
                         .is_some_and(|key| !key.starts_with(ERASED_PREFIX))
                 })
-                .collect();
-            logs.extend(from_items(items)?);
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                return Ok(logs);
-            }
-        }
+                .collect(),
+        )
     }
 
     /// The log with id `log_id`, through the index: `Ok(None)` when there is none, or it is past

@@ -10,5 +10,6 @@ pub mod history;
 pub mod log_events;
 pub mod logs;
 pub mod provision;
+pub mod scan;
 pub mod schema;
 pub mod update;
