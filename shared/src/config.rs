@@ -16,7 +16,8 @@ use crate::store::customers::CustomerStore;
 use crate::store::history::HistoryStore;
 use crate::store::log_events::Recorder;
 use crate::store::logs::LogStore;
-use crate::store::schema::{CUSTOMERS, LOG_EVENTS, LOGS};
+use crate::store::schema::{CUSTOMERS, LOG_EVENTS, LOGS, TableSpec};
+use aws_sdk_dynamodb::Client;
 
 /// Reads one environment variable: the process's at init, a map in the tests.
 pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -148,31 +149,41 @@ fn retention_seconds(lookup: Lookup) -> Result<u64, ConfigError> {
     Ok(days.saturating_mul(24 * 60 * 60))
 }
 
-fn customers(lookup: Lookup) -> Result<CustomerStore, ConfigError> {
-    match (
-        StoreSettings::from_lookup(lookup),
-        CUSTOMERS.name_from(lookup),
-    ) {
-        (Ok(store), Ok(table)) => Ok(CustomerStore::new(store.client(), table)),
-        (store, table) => Err(ConfigError::gather([store.err(), table.err()])),
+/// The function's one store client, which all its tables share: one connection pool, so one
+/// warm-up at init serves every table (`store::client::warm_up`).
+type StoreClient = Result<Client, ConfigError>;
+
+fn store_client(lookup: Lookup) -> StoreClient {
+    StoreSettings::from_lookup(lookup).map(|settings| settings.client())
+}
+
+/// A table's access on the function's client. A client that could not be made is reported once,
+/// by whichever reader gathers it first ([`ConfigError::gather`] drops repeats).
+fn table<T>(
+    client: &StoreClient,
+    spec: TableSpec,
+    lookup: Lookup,
+    new: fn(Client, String) -> T,
+) -> Result<T, ConfigError> {
+    match (client, spec.name_from(lookup)) {
+        (Ok(client), Ok(table)) => Ok(new(client.clone(), table)),
+        (client, table) => Err(ConfigError::gather([
+            client.as_ref().err().cloned(),
+            table.err(),
+        ])),
     }
 }
 
-fn logs(lookup: Lookup) -> Result<LogStore, ConfigError> {
-    match (StoreSettings::from_lookup(lookup), LOGS.name_from(lookup)) {
-        (Ok(store), Ok(table)) => Ok(LogStore::new(store.client(), table)),
-        (store, table) => Err(ConfigError::gather([store.err(), table.err()])),
-    }
+fn customers(client: &StoreClient, lookup: Lookup) -> Result<CustomerStore, ConfigError> {
+    table(client, CUSTOMERS, lookup, CustomerStore::new)
 }
 
-fn history(lookup: Lookup) -> Result<HistoryStore, ConfigError> {
-    match (
-        StoreSettings::from_lookup(lookup),
-        LOG_EVENTS.name_from(lookup),
-    ) {
-        (Ok(store), Ok(table)) => Ok(HistoryStore::new(store.client(), table)),
-        (store, table) => Err(ConfigError::gather([store.err(), table.err()])),
-    }
+fn logs(client: &StoreClient, lookup: Lookup) -> Result<LogStore, ConfigError> {
+    table(client, LOGS, lookup, LogStore::new)
+}
+
+fn history(client: &StoreClient, lookup: Lookup) -> Result<HistoryStore, ConfigError> {
+    table(client, LOG_EVENTS, lookup, HistoryStore::new)
 }
 
 /// `get-customer` and `delete-customer`: the key check, the customers table, the path's delivery.
@@ -192,9 +203,10 @@ impl CustomerByPath {
     }
 
     pub fn from_lookup(lookup: Lookup) -> Result<Self, ConfigError> {
+        let client = store_client(lookup);
         match (
             ApiKeys::from_lookup(lookup),
-            customers(lookup),
+            customers(&client, lookup),
             PathDelivery::from_lookup(lookup),
         ) {
             (Ok(keys), Ok(customers), Ok(path_delivery)) => Ok(Self {
@@ -224,7 +236,8 @@ impl UpsertCustomer {
     }
 
     pub fn from_lookup(lookup: Lookup) -> Result<Self, ConfigError> {
-        match (ApiKeys::from_lookup(lookup), customers(lookup)) {
+        let client = store_client(lookup);
+        match (ApiKeys::from_lookup(lookup), customers(&client, lookup)) {
             (Ok(keys), Ok(customers)) => Ok(Self { keys, customers }),
             (keys, customers) => Err(ConfigError::gather([keys.err(), customers.err()])),
         }
@@ -250,9 +263,10 @@ impl LogsByPath {
     }
 
     pub fn from_lookup(lookup: Lookup) -> Result<Self, ConfigError> {
+        let client = store_client(lookup);
         match (
             ApiKeys::from_lookup(lookup),
-            logs(lookup),
+            logs(&client, lookup),
             PathDelivery::from_lookup(lookup),
             retention_seconds(lookup),
         ) {
@@ -289,10 +303,11 @@ impl GetLogEvents {
     }
 
     pub fn from_lookup(lookup: Lookup) -> Result<Self, ConfigError> {
+        let client = store_client(lookup);
         match (
             ApiKeys::from_lookup(lookup),
-            logs(lookup),
-            history(lookup),
+            logs(&client, lookup),
+            history(&client, lookup),
             PathDelivery::from_lookup(lookup),
             retention_seconds(lookup),
         ) {
@@ -330,7 +345,12 @@ impl RecordEmailEvent {
     }
 
     pub fn from_lookup(lookup: Lookup) -> Result<Self, ConfigError> {
-        match (logs(lookup), history(lookup), retention_seconds(lookup)) {
+        let client = store_client(lookup);
+        match (
+            logs(&client, lookup),
+            history(&client, lookup),
+            retention_seconds(lookup),
+        ) {
             (Ok(logs), Ok(history), Ok(retention_seconds)) => Ok(Self {
                 recorder: Recorder { logs, history },
                 retention_seconds,
@@ -361,11 +381,12 @@ impl Batch {
     }
 
     pub fn from_lookup(lookup: Lookup) -> Result<Self, ConfigError> {
+        let client = store_client(lookup);
         match (
             ApiKeys::from_lookup(lookup),
-            customers(lookup),
-            logs(lookup),
-            history(lookup),
+            customers(&client, lookup),
+            logs(&client, lookup),
+            history(&client, lookup),
             retention_seconds(lookup),
         ) {
             (Ok(keys), Ok(customers), Ok(logs), Ok(history), Ok(retention_seconds)) => Ok(Self {

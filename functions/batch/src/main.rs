@@ -2,5 +2,7 @@
 async fn main() -> Result<(), lambda_http::Error> {
     shared::logging::init(env!("CARGO_CRATE_NAME"));
     let app = batch::App::from_env()?;
+    // The connection and the SDK's first-call work, at init (`shared::store::client::warm_up`).
+    app.get_customer.customers.warm_up().await;
     shared::api::runtime::serve(|request| app.handle(request)).await
 }

@@ -16,3 +16,4 @@ mod observability;
 mod ses;
 mod store_failures;
 mod template;
+mod warm_up;

@@ -295,10 +295,49 @@ fn store_actions(binary: &str) -> Vec<(&'static str, TableSpec, bool)> {
     }
 }
 
+/// The table each function's warm-up reads at init (its `main.rs`), if it has one.
+fn warm_up_table(binary: &str) -> Option<TableSpec> {
+    match binary {
+        "get-customer" | "upsert-customer" | "delete-customer" | "batch" => Some(CUSTOMERS),
+        "get-customer-logs" | "get-log" | "get-log-events" | "record-email-event" => Some(LOGS),
+        "route-not-found" => None,
+        other => panic!("no expectation for {other}"),
+    }
+}
+
+#[test]
+fn each_function_warms_up_on_the_table_its_role_is_checked_for() {
+    for (binary, _) in functions() {
+        let main = std::fs::read_to_string(
+            workspace_root().join(format!("functions/{binary}/src/main.rs")),
+        )
+        .expect("main.rs");
+        let call = main.lines().find(|line| line.contains(".warm_up().await"));
+        match (warm_up_table(&binary), call) {
+            (None, None) => {}
+            (Some(spec), Some(call)) => {
+                let store = if spec == CUSTOMERS {
+                    ".customers."
+                } else {
+                    ".logs."
+                };
+                assert!(call.contains(store), "{binary}: {call}");
+            }
+            (spec, call) => panic!("{binary}: warm-up table {spec:?}, call {call:?}"),
+        }
+    }
+}
+
+/// How [`allowed`] names a resource granted for the warm-up's key alone.
+fn warm_up_only(table: &str) -> String {
+    format!("{table} (the warm-up key only)")
+}
+
 /// [`store_actions`] as (action, resource) the way [`allowed`] reads a role: a table's logical id,
-/// or `<id>/index/<name>` for its index.
+/// or `<id>/index/<name>` for its index; and the warm-up's `GetItem`, of its key alone where the
+/// function does not read the table anyway.
 fn store_grants(binary: &str) -> BTreeSet<(String, String)> {
-    store_actions(binary)
+    let mut grants = store_actions(binary)
         .into_iter()
         .map(|(action, spec, on_index)| {
             let table = table_for(&spec);
@@ -309,7 +348,15 @@ fn store_grants(binary: &str) -> BTreeSet<(String, String)> {
             };
             (action.to_owned(), resource)
         })
-        .collect()
+        .collect::<BTreeSet<_>>();
+    if let Some(spec) = warm_up_table(binary) {
+        let table = table_for(&spec);
+        let read = ("dynamodb:GetItem".to_owned(), table.clone());
+        if !grants.contains(&read) {
+            grants.insert((read.0, warm_up_only(&table)));
+        }
+    }
+    grants
 }
 
 /// A policy's resource: `{"Ref": id}` or `{"Fn::GetAtt": [id, "Arn"]}` is `id`;
@@ -343,7 +390,18 @@ fn allowed(role_id: &str) -> BTreeSet<(String, String)> {
                 Value::Array(a) => a.iter().map(|a| a.as_str().unwrap().to_owned()).collect(),
                 other => panic!("{role_id}: action {other}"),
             };
-            let resource = resource_of(&statement["Resource"]);
+            let mut resource = resource_of(&statement["Resource"]);
+            if let Some(condition) = statement.get("Condition") {
+                // The one condition a role may carry: the warm-up's key, and nothing else.
+                assert_eq!(
+                    condition,
+                    &json!({"ForAllValues:StringEquals":
+                        {"dynamodb:LeadingKeys": [shared::store::client::WARM_UP_KEY]}}),
+                    "{role_id}"
+                );
+                assert_eq!(actions, ["dynamodb:GetItem"], "{role_id}");
+                resource = warm_up_only(&resource);
+            }
             for action in actions {
                 assert!(!action.contains('*'), "{role_id}: wildcard action {action}");
                 grants.insert((action, resource.clone()));

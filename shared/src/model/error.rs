@@ -128,15 +128,16 @@ impl ConfigError {
         }
     }
 
-    /// Every problem of every reader that failed, in order (`None` is a reader that succeeded).
+    /// Every problem of every reader that failed, in order, each once (`None` is a reader that
+    /// succeeded; readers that share a part, such as the store's settings, report it alike).
     pub fn gather(failures: impl IntoIterator<Item = Option<ConfigError>>) -> Self {
-        Self {
-            problems: failures
-                .into_iter()
-                .flatten()
-                .flat_map(|failure| failure.problems)
-                .collect(),
+        let mut problems: Vec<String> = Vec::new();
+        for problem in failures.into_iter().flatten().flat_map(|f| f.problems) {
+            if !problems.contains(&problem) {
+                problems.push(problem);
+            }
         }
+        Self { problems }
     }
 
     pub fn problems(&self) -> &[String] {

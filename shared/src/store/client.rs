@@ -17,13 +17,32 @@
 //! What we add are bounds: every store call gives up, with the contract's 503, well inside the
 //! function's own timeout (10 s in the template), so a client never gets the gateway's JSON
 //! timeout error instead of ours.
+//!
+//! And the first request's work is done at init, where Lambda gives the whole CPU (the handler
+//! gets a share proportional to memory, about 1/14 of a vCPU at 128 MB):
+//!
+//! - the SDK's hyper connector (the TLS configuration with its parsed root store) is built once,
+//!   here, and handed to the client as its only one ([`OneConnector`]). The SDK's own HTTP client
+//!   builds one to throw away when the client is made and another on the first request, each
+//!   parsing the root set again;
+//! - [`warm_up`] sends one bounded request during init, on the client the function then uses: the
+//!   connection and TLS handshake, the endpoint's resolution, the signer and the SDK's other
+//!   first-call work are done before the first invocation arrives (`make bench-cold` measures it).
 
 use crate::model::error::ConfigError;
+use crate::store::failure::classify;
+use crate::store::schema::TableSpec;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedHttpClient};
+use aws_sdk_dynamodb::config::{
+    BehaviorVersion, Credentials, HttpClient, Region, RuntimeComponents, SharedHttpClient,
+};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_smithy_http_client::Connector;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{HttpConnectorSettings, SharedHttpConnector};
 use std::time::Duration;
 
 /// A TCP connect that takes longer than this is a store that is not there.
@@ -34,6 +53,13 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(4);
 /// Attempts per call, the first included.
 pub const MAX_ATTEMPTS: u32 = 3;
+/// The most init waits for [`warm_up`]: past it the function starts as it would have without.
+pub const WARM_UP_BOUND: Duration = Duration::from_millis(1500);
+/// The partition (and sort) key [`warm_up`] reads. No stored item has it: the two tables it reads,
+/// customers and logs, are keyed by address (which has an `@`) or, for the erased list, by
+/// `erased:<digest>`. The template lets each function read this key alone
+/// (`dynamodb:LeadingKeys`) where its role does not already read the table.
+pub const WARM_UP_KEY: &str = "warm-up";
 
 /// Mozilla's root set as one PEM bundle, encoded at build time (`build.rs`).
 const COMPILED_IN_ROOTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/webpki-roots.pem"));
@@ -158,6 +184,7 @@ impl StoreSettings {
             .use_fips(self.use_fips)
             .use_dual_stack(self.use_dual_stack)
             .http_client(self.https_client())
+            // Our [`OneConnector`] reads only the connect timeout; it is built with this one.
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(CONNECT_TIMEOUT)
@@ -188,12 +215,72 @@ impl StoreSettings {
             .with_trust_store(trust)
             .build()
             .expect("a TLS context with a trust store always builds");
-        aws_smithy_http_client::Builder::new()
+        let connector = Connector::builder()
+            .connector_settings(connector_settings())
             .tls_provider(tls::Provider::rustls(
                 tls::rustls_provider::CryptoMode::Ring,
             ))
             .tls_context(context)
-            .build_https()
+            .build();
+        SharedHttpClient::new(OneConnector(SharedHttpConnector::new(connector)))
+    }
+}
+
+/// What the SDK derives from our [`TimeoutConfig`] for its connector: the connect timeout (the
+/// attempt and operation timeouts are the orchestrator's, not the connector's).
+fn connector_settings() -> HttpConnectorSettings {
+    HttpConnectorSettings::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .build()
+}
+
+/// The client's one connector, built at init with the SDK's own builder (so its connect timeout,
+/// its TLS and its error kinds are the SDK's), and so its one connection pool. The SDK's default
+/// HTTP client would build a connector to throw away when the client is made (to load native
+/// roots early, which we do not use) and another on the first request, each parsing the root set.
+#[derive(Debug)]
+struct OneConnector(SharedHttpConnector);
+
+impl HttpClient for OneConnector {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        _: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        debug_assert_eq!(
+            settings.connect_timeout(),
+            connector_settings().connect_timeout(),
+            "a call overrode the connect timeout the connector was built with"
+        );
+        self.0.clone()
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        Some(ConnectorMetadata::new("hyper", Some("1.x".into())))
+    }
+}
+
+/// One `GetItem` of [`WARM_UP_KEY`] in `table` during init, on the client the function then
+/// uses, so that the first invocation finds the connection made and the SDK's first-call work
+/// done. It never fails init: an error or a store slower than [`WARM_UP_BOUND`] is logged, and
+/// the future is dropped at the bound (its connection attempt with it, so none races the first
+/// request's); the function then starts as it would have without.
+pub(crate) async fn warm_up(client: &Client, spec: &TableSpec, table: &str) {
+    let mut request = client.get_item().table_name(table).key(
+        spec.partition_key.name,
+        AttributeValue::S(WARM_UP_KEY.to_owned()),
+    );
+    if let Some(sort_key) = spec.sort_key {
+        request = request.key(sort_key.name, AttributeValue::S(WARM_UP_KEY.to_owned()));
+    }
+    match tokio::time::timeout(WARM_UP_BOUND, request.send()).await {
+        Ok(Ok(_)) => {}
+        // Logged as every failed store call is, and otherwise without consequence.
+        Ok(Err(error)) => drop(classify("GetItem (warm-up)", error)),
+        Err(_) => tracing::warn!(
+            bound_ms = WARM_UP_BOUND.as_millis(),
+            "the store warm-up took longer than its bound; the first request will connect"
+        ),
     }
 }
 

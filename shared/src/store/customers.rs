@@ -4,6 +4,7 @@ use crate::model::customer::Customer;
 use crate::model::email::Email;
 use crate::model::error::ApiError;
 use crate::model::locale::{DEFAULT_LOCALE, Locale};
+use crate::store::client;
 use crate::store::failure::classify;
 use crate::store::schema::CUSTOMERS;
 use crate::store::update::Update;
@@ -23,6 +24,11 @@ impl CustomerStore {
             client,
             table: table.into(),
         }
+    }
+
+    /// [`client::warm_up`] on this table: at init, before the first invocation.
+    pub async fn warm_up(&self) {
+        client::warm_up(&self.client, &CUSTOMERS, &self.table).await;
     }
 
     fn key(email: &Email) -> (&'static str, AttributeValue) {

@@ -5,6 +5,7 @@
 use crate::model::email::Email;
 use crate::model::error::ApiError;
 use crate::model::log::{Log, LogId, LogsQuery};
+use crate::store::client;
 use crate::store::erasure::ERASED_PREFIX;
 use crate::store::failure::classify;
 use crate::store::schema::{LOGS, LOGS_BY_ID, LOGS_SORT_KEY, seconds_prefix};
@@ -62,6 +63,11 @@ impl LogStore {
             client,
             table: table.into(),
         }
+    }
+
+    /// [`client::warm_up`] on this table: at init, before the first invocation.
+    pub async fn warm_up(&self) {
+        client::warm_up(&self.client, &LOGS, &self.table).await;
     }
 
     /// The customer's logs, newest first: one `Query` with the bounds in the key condition. Logs
