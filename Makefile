@@ -21,7 +21,7 @@ help:
 	@echo "make invoke FN=get-customer  one function of a running make dev, with its sample event"
 	@echo "make smoke [API_URL=...]     the official Python client through every route of a stack"
 	@echo "make bench  latency of each route through a running make dev"
-	@echo "make bench-cold  cold start of each release bootstrap against a bare Lambda function"
+	@echo "make bench-cold  cold start of each release bootstrap against the floor (the least a Lambda can do)"
 
 $(VENV_STAMP): requirements.lock
 	@command -v python3 >/dev/null || { echo "make: python3 is needed to install the project's tools" >&2; exit 1; }
