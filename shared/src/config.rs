@@ -487,6 +487,35 @@ mod tests {
         }
     }
 
+    /// A function's tables share one client, built from one reading of the store's settings: a
+    /// missing region is one problem, however many tables the function has.
+    #[test]
+    fn the_store_settings_are_read_once_and_each_problem_is_named_once() {
+        for (function, _) in FUNCTION_VARIABLES {
+            let regions = RefCell::new(0);
+            let without_region = |name: &str| {
+                if name == "AWS_REGION" {
+                    *regions.borrow_mut() += 1;
+                    return None;
+                }
+                valid(name)
+            };
+            let outcome = read(function, &without_region);
+            if function == "route-not-found" {
+                assert!(outcome.is_ok());
+                continue;
+            }
+            let error = outcome.unwrap_err();
+            assert_eq!(*regions.borrow(), 1, "{function}");
+            let named = error
+                .problems()
+                .iter()
+                .filter(|p| p.contains("AWS_REGION"))
+                .count();
+            assert_eq!(named, 1, "{function}: {error}");
+        }
+    }
+
     #[test]
     fn optional_variables_have_defaults_and_malformed_ones_are_all_named() {
         for (function, listed) in FUNCTION_VARIABLES {
