@@ -184,7 +184,7 @@ impl StoreSettings {
             .use_fips(self.use_fips)
             .use_dual_stack(self.use_dual_stack)
             .http_client(self.https_client())
-            // Our [`OneConnector`] reads only the connect timeout; it is built with this one.
+            // The connect timeout is also the one [`OneConnector`]'s connector is built with.
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(CONNECT_TIMEOUT)
