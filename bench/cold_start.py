@@ -236,9 +236,9 @@ class RuntimeApi(ThreadingHTTPServer):
         self.responses = queue.Queue()
         self.first_next = None
         self.asked = threading.Event()
-        # The process's CPU time at each `GET /next` as it arrives, and the store requests it had
-        # made by its first (init's).
-        self.cpu_at_next = []
+        # The process's counters (CPU time, page faults) at each `GET /next` as it arrives, and
+        # the store requests it had made by its first (init's).
+        self.counters_at_next = []
         self.store_requests = store_requests
         self.init_requests = None
         self.pid = None
@@ -273,7 +273,7 @@ class RuntimeHandler(BaseHTTPRequestHandler):
         if self.path != self.PREFIX + "invocation/next":
             return self._reply(404)
         session.spawned.wait(10)
-        session.cpu_at_next.append(cpu_ns(session.pid))
+        session.counters_at_next.append(counters(session.pid))
         if session.first_next is None:
             session.init_requests = session.store_requests()
             session.first_next = arrived
@@ -298,13 +298,13 @@ class RuntimeHandler(BaseHTTPRequestHandler):
         arrived = time.perf_counter()
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         path = self.path.removeprefix(self.PREFIX)
-        cpu = cpu_ns(self.server.pid)  # before the 202: the process is waiting for it
+        counted = counters(self.server.pid)  # before the 202: the process is waiting for it
         self._reply(202)
         if path == "init/error":
-            self.server.responses.put((arrived, "init-error", body, cpu))
+            self.server.responses.put((arrived, "init-error", body, counted))
         elif path.startswith("invocation/"):
             kind = path.rsplit("/", 1)[-1]
-            self.server.responses.put((arrived, kind, body, cpu))
+            self.server.responses.put((arrived, kind, body, counted))
 
     def _reply(self, status):
         self.send_response(status)
@@ -320,7 +320,7 @@ class Failure(Exception):
     pass
 
 
-def cpu_ns(pid):
+def counters(pid):
     """(CPU time, page faults) of the process so far. The CPU time is every thread's, in ns: the
     first field of each thread's schedstat (the kernel's own accounting; stat's clock ticks are
     10 ms). The faults are stat's minor and major ones, every thread's."""
@@ -421,12 +421,12 @@ def spawn_once(proxy, subject, mode, ca_file, log, warm_count=WARM, script=None)
         init = session.first_next - started
         init_requests = session.init_requests - before
         try:
-            answered, kind, body, cpu = session.responses.get(timeout=15)
+            answered, kind, body, counted = session.responses.get(timeout=15)
         except queue.Empty:
             raise Failure(f"{name}: no response to the first invocation within 15 s") from None
         check_response(subject, kind, body)
         first = answered - session.first_next
-        (cpu_init, faults_init), (cpu, faults) = session.cpu_at_next[0], cpu
+        (cpu_init, faults_init), (cpu, faults) = session.counters_at_next[0], counted
         cpu_first, faults_first = cpu - cpu_init, faults - faults_init
         requests = [proxy.total() - before - init_requests]
         warm, cpu_warm, faults_warm = [], [], []
@@ -436,12 +436,13 @@ def spawn_once(proxy, subject, mode, ca_file, log, warm_count=WARM, script=None)
                 proxy.recording = script
             sent = time.perf_counter()
             session.events.put((f"req-{next(counter)}", event))
-            answered, kind, body, cpu = session.responses.get(timeout=15)
+            answered, kind, body, (cpu, faults) = session.responses.get(timeout=15)
             proxy.recording = None
             check_response(subject, kind, body)
             warm.append(answered - sent)
-            cpu_warm.append(cpu[0] - session.cpu_at_next[index][0])
-            faults_warm.append(cpu[1] - session.cpu_at_next[index][1])
+            cpu_at_next, faults_at_next = session.counters_at_next[index]
+            cpu_warm.append(cpu - cpu_at_next)
+            faults_warm.append(faults - faults_at_next)
             requests.append(proxy.total() - before)
         rss = peak_rss_kib(process.pid)
     finally:
